@@ -1,0 +1,1 @@
+"""The history database: models, engine and sessions, recorder, stats and maintenance helpers."""

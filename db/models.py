@@ -1,0 +1,276 @@
+"""Typed SQLAlchemy models of the history schema (the seed's four tables, corrected, plus ours).
+
+Timestamps are `timestamptz` in UTC. The three high-volume append-only tables are range
+partitioned by month on `created_at` (their primary key includes it) so retention can drop
+partitions; `db/partitions.py` names and creates the partitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ISSUE_STATUSES = ("queued", "processing", "completed", "failed")
+ACTIVE_STATUSES = ("queued", "processing")
+FILE_ACTIONS = ("modified", "created", "deleted")
+FILE_OUTCOMES = ("applied", "unchanged", "failed")
+LLM_CALL_TYPES = ("spec_conversion", "code_diff", "new_file", "other")
+API_METHODS = ("GET", "POST", "PUT", "DELETE")
+PARTITIONED_TABLES = ("file_modification_history", "llm_call_history", "bitbucket_api_history")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now(), nullable=False)
+
+
+class IssueProcessingHistory(Base):
+    """One attempt to turn one Jira issue into a pull request."""
+
+    __tablename__ = "issue_processing_history"
+    __table_args__ = (
+        CheckConstraint(_in("status", ISSUE_STATUSES), name="check_status"),
+        CheckConstraint("modified_files_count >= 0", name="check_modified_files_count"),
+        Index("idx_iph_issue_key", "issue_key"),
+        Index("idx_iph_status", "status"),
+        Index("idx_iph_created_at", text("created_at DESC")),
+        Index("idx_iph_completed_at", text("completed_at DESC"),
+              postgresql_where=text("completed_at IS NOT NULL")),
+        Index("idx_iph_issue_data", "issue_data", postgresql_using="gin"),
+        Index("idx_iph_result_data", "result_data", postgresql_using="gin"),
+        Index("idx_iph_issue_key_status", "issue_key", "status"),
+        Index("uq_iph_active_issue", "issue_key", unique=True,
+              postgresql_where=text(_in("status", ACTIVE_STATUSES))),
+        Index("idx_iph_flow_run_id", "flow_run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_key: Mapped[str] = mapped_column(String(50))
+    issue_summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    branch_name: Mapped[str | None] = mapped_column(String(255))
+    pr_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    processing_duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    modified_files_count: Mapped[int] = mapped_column(server_default="0")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    issue_data: Mapped[dict[str, Any] | None]
+    result_data: Mapped[dict[str, Any] | None]
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    spec_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class FileModificationHistory(Base):
+    """What happened to one target file in one issue run (diff, encodings, outcome)."""
+
+    __tablename__ = "file_modification_history"
+    __table_args__ = (
+        CheckConstraint(_in("action", FILE_ACTIONS), name="check_action"),
+        CheckConstraint(_in("outcome", FILE_OUTCOMES), name="check_outcome"),
+        Index("idx_fmh_history_id", "history_id"),
+        Index("idx_fmh_file_path", "file_path"),
+        Index("idx_fmh_created_at", text("created_at DESC")),
+        Index("idx_fmh_file_path_created", "file_path", text("created_at DESC")),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(
+        primary_key=True, server_default=func.now(), nullable=False
+    )
+    history_id: Mapped[int] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
+    )
+    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    file_path: Mapped[str] = mapped_column(String(500))
+    action: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20), server_default="applied")
+    diff_count: Mapped[int] = mapped_column(server_default="0")
+    hunk_count: Mapped[int] = mapped_column(server_default="0")
+    diff_text: Mapped[str | None] = mapped_column(Text)
+    original_encoding: Mapped[str | None] = mapped_column(String(50))
+    modified_encoding: Mapped[str | None] = mapped_column(String(50))
+    eol_style: Mapped[str | None] = mapped_column(String(10))
+    original_content: Mapped[str | None] = mapped_column(Text)
+    modified_content: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class LlmCallHistory(Base):
+    """One LLM call (or cache hit) with its tokens and cost; cost NULL means unpriced."""
+
+    __tablename__ = "llm_call_history"
+    __table_args__ = (
+        CheckConstraint(_in("call_type", LLM_CALL_TYPES), name="check_call_type"),
+        CheckConstraint("estimated_cost IS NULL OR estimated_cost >= 0", name="check_cost"),
+        Index("idx_lch_history_id", "history_id"),
+        Index("idx_lch_call_type", "call_type"),
+        Index("idx_lch_created_at", text("created_at DESC")),
+        Index("idx_lch_cache_hit", "cache_hit"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(
+        primary_key=True, server_default=func.now(), nullable=False
+    )
+    history_id: Mapped[int] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
+    )
+    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    call_type: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(100))
+    prompt_tokens: Mapped[int | None]
+    completion_tokens: Mapped[int | None]
+    total_tokens: Mapped[int | None]
+    cached_tokens: Mapped[int | None]
+    reasoning_tokens: Mapped[int | None]
+    estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    cache_hit: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    cache_key: Mapped[str | None] = mapped_column(String(255))
+    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
+    provider_request_id: Mapped[str | None] = mapped_column(String(255))
+    success: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class BitbucketApiHistory(Base):
+    """One git-host call with its real status code and rate-limit headers."""
+
+    __tablename__ = "bitbucket_api_history"
+    __table_args__ = (
+        CheckConstraint(_in("api_method", API_METHODS), name="check_api_method"),
+        Index("idx_bah_history_id", "history_id"),
+        Index("idx_bah_endpoint", "endpoint"),
+        Index("idx_bah_status_code", "status_code"),
+        Index("idx_bah_created_at", text("created_at DESC")),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(
+        primary_key=True, server_default=func.now(), nullable=False
+    )
+    history_id: Mapped[int] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
+    )
+    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    api_method: Mapped[str] = mapped_column(String(10))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int | None]
+    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
+    attempt: Mapped[int] = mapped_column(server_default="1")
+    rate_limit: Mapped[dict[str, Any] | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class LlmResponseCache(Base):
+    """A validated LLM response, reusable until `expires_at`."""
+
+    __tablename__ = "llm_response_cache"
+    __table_args__ = (Index("idx_lrc_expires_at", "expires_at"),)
+
+    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100))
+    call_type: Mapped[str] = mapped_column(String(50))
+    response: Mapped[dict[str, Any]]
+    prompt_tokens: Mapped[int | None]
+    completion_tokens: Mapped[int | None]
+    hit_count: Mapped[int] = mapped_column(server_default="0")
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One webhook request, accepted or not; the delivery id dedupes Jira's retries."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        CheckConstraint(
+            _in("outcome", ("accepted", "duplicate", "ignored", "rejected", "failed")),
+            name="check_outcome",
+        ),
+        Index("idx_wd_received_at", "received_at"),
+        Index("idx_wd_issue_key", "issue_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    delivery_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now(), nullable=False)
+    event_type: Mapped[str | None] = mapped_column(String(100))
+    issue_key: Mapped[str | None] = mapped_column(String(50))
+    outcome: Mapped[str] = mapped_column(String(20))
+    http_status: Mapped[int]
+    reason: Mapped[str | None] = mapped_column(Text)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class MaintenanceRun(Base):
+    """One run of a maintenance flow and the figures it reported."""
+
+    __tablename__ = "maintenance_run"
+    __table_args__ = (
+        CheckConstraint(_in("status", ("running", "succeeded", "failed")), name="check_status"),
+        Index("idx_mr_flow_started", "flow_name", text("started_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow_name: Mapped[str] = mapped_column(String(100))
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now(), nullable=False)
+    finished_at: Mapped[datetime | None]
+    figures: Mapped[dict[str, Any] | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class Backup(Base):
+    """One `pg_dump -Fc` file, its checksum and when it was verified and test-restored."""
+
+    __tablename__ = "backup"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("daily", "weekly", "manual")), name="check_kind"),
+        Index("idx_backup_created_at", text("created_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    file_path: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    server_version: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = _created_at()
+    verified_at: Mapped[datetime | None]
+    restore_tested_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]

@@ -1,0 +1,70 @@
+"""The one way to reach the database: `session_scope()` for a unit of work.
+
+The URL is `DATABASE_URL`, else the embedded cluster in the data directory (started on demand).
+Connection problems become `DatabaseError` with one line that says what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.embedded import EmbeddedPostgres
+from sdb_agent.errors import DatabaseError
+from sdb_agent.settings import Settings, get_settings
+
+
+def embedded_server(settings: Settings) -> EmbeddedPostgres:
+    """The embedded cluster that lives in the configured data directory."""
+    return EmbeddedPostgres(settings.data_dir / "postgres")
+
+
+def resolve_database_url(settings: Settings | None = None) -> URL:
+    """`DATABASE_URL` if set (driver forced to psycopg2), else the running embedded cluster."""
+    settings = settings or get_settings()
+    if settings.database_url is None:
+        return embedded_server(settings).start()
+    url = make_url(settings.database_url.get_secret_value())
+    return url.set(drivername="postgresql+psycopg2")
+
+
+def masked(url: URL) -> str:
+    """The URL with its password hidden, for printing."""
+    return url.render_as_string(hide_password=True)
+
+
+def connect_engine(url: URL) -> Engine:
+    """An engine whose first connection is checked, failing with one clear line."""
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
+        raise DatabaseError(
+            f"cannot connect to {masked(url)}: {reason}; check DATABASE_URL and that the server is up"
+        ) from None
+    return engine
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    return connect_engine(resolve_database_url())
+
+
+def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error."""
+    with session_factory(engine).begin() as session:
+        yield session
