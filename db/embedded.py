@@ -91,8 +91,14 @@ class EmbeddedPostgres:
         if self._run_as:
             env["HOME"] = str(self.root)
         return subprocess.run(
-            list(args), capture_output=True, text=True, env=env, user=user, group=group,
-            cwd=self.root, check=False,
+            list(args),
+            capture_output=True,
+            text=True,
+            env=env,
+            user=user,
+            group=group,
+            cwd=self.root,
+            check=False,
         )
 
     @contextmanager
@@ -124,9 +130,18 @@ class EmbeddedPostgres:
         (self.root / "port").write_text(str(_free_port()))
         self._hand_over()
         result = self._run(
-            str(self.binaries.path("initdb")), "-D", str(self.pgdata), "-U", SUPERUSER,
-            "--pwfile", str(password_file), "--auth-host=scram-sha-256", "--auth-local=trust",
-            "-E", "UTF8", "--locale=C",
+            str(self.binaries.path("initdb")),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
+            "--pwfile",
+            str(password_file),
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
         )
         if result.returncode != 0:
             shutil.rmtree(self.pgdata, ignore_errors=True)
@@ -154,8 +169,17 @@ class EmbeddedPostgres:
         self._hand_over()
         options = f"-p {self.port} -k {run_dir} -c listen_addresses=127.0.0.1"
         result = self._run(
-            str(self.binaries.path("pg_ctl")), "start", "-w", "-t", "60", "-D", str(self.pgdata),
-            "-l", str(self.root / "postgres.log"), "-o", options,
+            str(self.binaries.path("pg_ctl")),
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.root / "postgres.log"),
+            "-o",
+            options,
         )
         if result.returncode != 0:
             log_tail = (self.root / "postgres.log").read_text(errors="replace")[-800:]
@@ -164,8 +188,9 @@ class EmbeddedPostgres:
     def _ensure_database(self, name: str) -> None:
         psql = str(self.binaries.path("psql"))
         base = [psql, "-h", str(self.root / "run"), "-p", str(self.port), "-U", SUPERUSER]
-        exists = self._run(*base, "-d", "postgres", "-tAc",
-                           f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        exists = self._run(
+            *base, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
+        )
         if exists.stdout.strip() != "1":
             created = self._run(*base, "-d", "postgres", "-c", f'CREATE DATABASE "{name}"')
             if created.returncode != 0:
@@ -175,5 +200,12 @@ class EmbeddedPostgres:
         """Stop the server (fast shutdown); a stopped cluster is left alone."""
         with self._locked():
             if (self.pgdata / "PG_VERSION").exists() and self.is_running():
-                self._run(str(self.binaries.path("pg_ctl")), "stop", "-m", "fast", "-w",
-                          "-D", str(self.pgdata))
+                self._run(
+                    str(self.binaries.path("pg_ctl")),
+                    "stop",
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-D",
+                    str(self.pgdata),
+                )

@@ -61,13 +61,20 @@ class IssueProcessingHistory(Base):
         Index("idx_iph_issue_key", "issue_key"),
         Index("idx_iph_status", "status"),
         Index("idx_iph_created_at", text("created_at DESC")),
-        Index("idx_iph_completed_at", text("completed_at DESC"),
-              postgresql_where=text("completed_at IS NOT NULL")),
+        Index(
+            "idx_iph_completed_at",
+            text("completed_at DESC"),
+            postgresql_where=text("completed_at IS NOT NULL"),
+        ),
         Index("idx_iph_issue_data", "issue_data", postgresql_using="gin"),
         Index("idx_iph_result_data", "result_data", postgresql_using="gin"),
         Index("idx_iph_issue_key_status", "issue_key", "status"),
-        Index("uq_iph_active_issue", "issue_key", unique=True,
-              postgresql_where=text(_in("status", ACTIVE_STATUSES))),
+        Index(
+            "uq_iph_active_issue",
+            "issue_key",
+            unique=True,
+            postgresql_where=text(_in("status", ACTIVE_STATUSES)),
+        ),
         Index("idx_iph_flow_run_id", "flow_run_id"),
     )
 

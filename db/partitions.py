@@ -47,24 +47,32 @@ def create_month_partition(conn: Connection, table: str, month: Month) -> bool:
     exists = conn.execute(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar_one()
     if exists:
         return False
-    conn.execute(text(
-        f'CREATE TABLE "{name}" PARTITION OF "{table}" '
-        f"FOR VALUES FROM ('{month.first_day.isoformat()} 00:00+00') "
-        f"TO ('{month.shift(1).first_day.isoformat()} 00:00+00')"
-    ))
+    conn.execute(
+        text(
+            f'CREATE TABLE "{name}" PARTITION OF "{table}" '
+            f"FOR VALUES FROM ('{month.first_day.isoformat()} 00:00+00') "
+            f"TO ('{month.shift(1).first_day.isoformat()} 00:00+00')"
+        )
+    )
     return True
 
 
 def create_default_partition(conn: Connection, table: str) -> None:
-    conn.execute(text(
-        f'CREATE TABLE IF NOT EXISTS "{default_partition_name(table)}" PARTITION OF "{table}" DEFAULT'
-    ))
+    conn.execute(
+        text(
+            f'CREATE TABLE IF NOT EXISTS "{default_partition_name(table)}" '
+            f'PARTITION OF "{table}" DEFAULT'
+        )
+    )
 
 
 def list_month_partitions(conn: Connection, table: str) -> list[str]:
     """Names of the table's partitions, oldest first (the default partition excluded)."""
-    rows = conn.execute(text(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = to_regclass(:t) ORDER BY c.relname"
-    ), {"t": table}).scalars()
+    rows = conn.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(:t) ORDER BY c.relname"
+        ),
+        {"t": table},
+    ).scalars()
     return [name for name in rows if name != default_partition_name(table)]

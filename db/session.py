@@ -48,7 +48,8 @@ def connect_engine(url: URL) -> Engine:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
         raise DatabaseError(
-            f"cannot connect to {masked(url)}: {reason}; check DATABASE_URL and that the server is up"
+            f"cannot connect to {masked(url)}: {reason}; "
+            "check DATABASE_URL and that the server is up"
         ) from None
     return engine
 

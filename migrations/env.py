@@ -11,12 +11,12 @@ from sqlalchemy import create_engine
 from db.models import PARTITIONED_TABLES, Base
 from db.session import resolve_database_url
 
-_PARTITION_CHILD = re.compile(
-    rf"^({'|'.join(PARTITIONED_TABLES)})_(y\d{{4}}m\d{{2}}|default)$"
-)
+_PARTITION_CHILD = re.compile(rf"^({'|'.join(PARTITIONED_TABLES)})_(y\d{{4}}m\d{{2}}|default)$")
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Monthly partitions are managed by db/partitions.py, not by the models."""
     if type_ == "table" and name and _PARTITION_CHILD.match(name):
         return False

@@ -13,10 +13,14 @@ from sdb_agent.errors import SdbAgentError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-app = typer.Typer(help="Turn Jira issues into Bitbucket pull requests, with every step recorded.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-db_app = typer.Typer(help="The history database: migrations and the embedded server.",
-                     no_args_is_help=True)
+app = typer.Typer(
+    help="Turn Jira issues into Bitbucket pull requests, with every step recorded.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(
+    help="The history database: migrations and the embedded server.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 
@@ -54,8 +58,11 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)
     after = migrate.current_revision(engine)
-    typer.echo(f"schema: {before or 'empty'} -> {after}" if before != after
-               else f"schema already at {after}")
+    typer.echo(
+        f"schema: {before or 'empty'} -> {after}"
+        if before != after
+        else f"schema already at {after}"
+    )
 
 
 @db_app.command("downgrade")

@@ -1,0 +1,101 @@
+"""Test harness: one throwaway PostgreSQL per session, migrated once, one database per test.
+
+The server is the product's own embedded PostgreSQL in a temporary directory (so this works as
+root and as a normal user, with no system install). Each test gets a fresh database cloned from
+a migrated template, so tests can commit freely and run concurrent transactions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL
+
+from db import migrate
+from db.embedded import EmbeddedPostgres
+
+TEMPLATE_DB = "sdb_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    root = Path(tempfile.mkdtemp(prefix="sdb-test-pg-"))
+    server = EmbeddedPostgres(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _janitor(server: EmbeddedPostgres, dbname: str, template: str | None = None) -> DatabaseJanitor:
+    return DatabaseJanitor(
+        user="sdb",
+        host="127.0.0.1",
+        port=server.port,
+        dbname=dbname,
+        password=server.password,
+        template_dbname=template,
+    )
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_server: EmbeddedPostgres) -> str:
+    """A database at the migrations' head, cloned for every test."""
+    _janitor(pg_server, TEMPLATE_DB).init()
+    engine = create_engine(pg_server.url(TEMPLATE_DB))
+    migrate.upgrade(engine)
+    engine.dispose()
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+def empty_database_url(pg_server: EmbeddedPostgres) -> Iterator[URL]:
+    """A brand-new database with no schema, for migration tests."""
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    janitor = _janitor(pg_server, name)
+    janitor.init()
+    yield pg_server.url(name)
+    janitor.drop()
+
+
+@pytest.fixture
+def database_url(pg_server: EmbeddedPostgres, template_database: str) -> Iterator[URL]:
+    """A migrated database of this test's own."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    janitor = _janitor(pg_server, name, template=template_database)
+    janitor.init()
+    yield pg_server.url(name)
+    janitor.drop()
+
+
+@pytest.fixture
+def engine(database_url: URL) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def configured_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: URL, tmp_path: Path
+) -> Iterator[URL]:
+    """Point the product's settings at this test's database and a private data directory."""
+    from db.session import get_engine
+    from sdb_agent.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SDB_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+    get_engine.cache_clear()

@@ -1,0 +1,57 @@
+"""Settings fail fast, name the variable, and never reveal secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from sdb_agent.errors import ConfigError
+from sdb_agent.settings import load_settings
+
+
+class TestSettings:
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("HTTP_PORT", "eighty"),
+            ("SMTP_PORT", "70000"),
+            ("GIT_PROVIDER", "github"),
+            ("SMTP_TLS", "perhaps"),
+            ("JIRA_WEBHOOK_SECRET", "   "),
+        ],
+    )
+    def test_an_invalid_value_fails_with_the_variable_named(
+        self, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+    ) -> None:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError, match=f"{name}: "):
+            load_settings()
+
+    def test_secrets_do_not_appear_when_settings_are_printed(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        secrets = {
+            "OPENAI_API_KEY": "sk-live-abc",
+            "BITBUCKET_ACCESS_TOKEN": "bbtok-xyz",
+            "JIRA_API_TOKEN": "jira-tok",
+            "SMTP_PASSWORD": "smtp-pw",
+            "API_TOKEN": "api-tok",
+            "DATABASE_URL": "postgresql://u:dbpassw0rd@h/db",
+        }
+        for name, value in secrets.items():
+            monkeypatch.setenv(name, value)
+        settings = load_settings()
+        shown = repr(settings) + str(settings) + settings.model_dump_json()
+        for value in secrets.values():
+            assert value not in shown
+
+    def test_report_recipients_are_split_on_commas(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("REPORT_EMAIL_TO", "a@x.io, b@x.io,,")
+        assert load_settings().report_recipients == ["a@x.io", "b@x.io"]
+
+    def test_values_are_read_from_a_dot_env_file(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / ".env").write_text("LLM_MODEL=gpt-4.1-mini\nHTTP_PORT=9090\n")
+        settings = load_settings()
+        assert (settings.llm_model, settings.http_port) == ("gpt-4.1-mini", 9090)
