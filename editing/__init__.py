@@ -1,0 +1,90 @@
+"""Pure edit engine: turn LLM search/replace edits into proven, byte-exact file changes.
+
+No I/O happens here; callers pass bytes in and write ``EditResult.data`` out.
+
+API (stable; the flow code depends on these names):
+
+``parse_edit_reply(obj) -> EditReply`` / ``parse_edits(obj) -> list[Edit]``
+    Validate the LLM reply ``{"edits": [{"search", "replace"}], "summary"}``.
+``apply_edits(original, edits, *, path, configured_encoding=None, default_encoding=None,
+max_bytes=None) -> EditResult``
+    Apply all edits to an existing file or raise and apply none. Matching ladder:
+    exact, then ignoring trailing whitespace, then a uniform indentation shift.
+    The byte proof runs on every call.
+``new_file_content(edits) -> str`` and ``create_file(content, *, path, encoding,
+eol=EolStyle.LF, bom=False) -> EditResult``
+    Create a file; for new files a single edit with an empty search is the content.
+``decide_encoding(data, *, configured=None, default_encoding=None) -> DecodedFile``
+    The encoding decision; its priority order is documented in :mod:`editing.encoding`.
+``build_window(text, spec, *, token_budget) -> Window`` and ``estimate_tokens(text)``
+    Line-numbered excerpts of a large file for the prompt.
+
+Every refusal is an :class:`EditError`; see :mod:`editing.errors` for the tree.
+"""
+
+from __future__ import annotations
+
+from editing.apply import EditResult, apply_edits, create_file, new_file_content
+from editing.edits import Edit, EditReply, parse_edit_reply, parse_edits
+from editing.encoding import DecodedFile, EncodingSource, decide_encoding
+from editing.eol import EolStyle
+from editing.errors import (
+    AmbiguousMatchError,
+    BinaryFileError,
+    BlankSearchError,
+    EditError,
+    EditShapeError,
+    EncodingConfigError,
+    FileRefusedError,
+    FileTooLargeError,
+    InvalidEditsError,
+    MatchError,
+    NewFileEditsError,
+    NoEditsError,
+    NoMatchError,
+    NoOpEditError,
+    OverlappingEditsError,
+    ProofError,
+    UndecodableFileError,
+    UnencodableTextError,
+)
+from editing.matching import MatchKind
+from editing.window import Region, Window, build_window, estimate_tokens
+
+__all__ = [
+    "AmbiguousMatchError",
+    "BinaryFileError",
+    "BlankSearchError",
+    "DecodedFile",
+    "Edit",
+    "EditError",
+    "EditReply",
+    "EditResult",
+    "EditShapeError",
+    "EncodingConfigError",
+    "EncodingSource",
+    "EolStyle",
+    "FileRefusedError",
+    "FileTooLargeError",
+    "InvalidEditsError",
+    "MatchError",
+    "MatchKind",
+    "NewFileEditsError",
+    "NoEditsError",
+    "NoMatchError",
+    "NoOpEditError",
+    "OverlappingEditsError",
+    "ProofError",
+    "Region",
+    "UndecodableFileError",
+    "UnencodableTextError",
+    "Window",
+    "apply_edits",
+    "build_window",
+    "create_file",
+    "decide_encoding",
+    "estimate_tokens",
+    "new_file_content",
+    "parse_edit_reply",
+    "parse_edits",
+]
