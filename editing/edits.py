@@ -71,12 +71,14 @@ def check_edits(edits: Sequence[Edit]) -> None:
 
 def _parse_edit(item: object, index: int) -> Edit:
     mapping = _mapping(item, what=f"Edit {index}", keys=_EDIT_KEYS)
-    for key in ("search", "replace"):
-        if not isinstance(mapping[key], str):
-            raise EditShapeError(
-                f'Edit {index}: "{key}" must be a string, got {_kind(mapping[key])}.'
-            )
-    return Edit(search=mapping["search"], replace=mapping["replace"])
+    return Edit(search=_text(mapping, "search", index), replace=_text(mapping, "replace", index))
+
+
+def _text(mapping: Mapping[str, object], key: str, index: int) -> str:
+    value = mapping[key]
+    if not isinstance(value, str):
+        raise EditShapeError(f'Edit {index}: "{key}" must be a string, got {_kind(value)}.')
+    return value
 
 
 def _mapping(obj: object, *, what: str, keys: frozenset[str]) -> Mapping[str, object]:

@@ -122,7 +122,7 @@ class Matcher:
 
     def _index(self, kind: MatchKind) -> dict[str, list[int]]:
         if kind not in self._indexes:
-            key, index = _key_of(kind), {}
+            key, index = _key_of(kind), dict[str, list[int]]()
             for row, line in enumerate(self.lines):
                 index.setdefault(key(line), []).append(row)
             self._indexes[kind] = index
