@@ -1,0 +1,1 @@
+"""Clients for the outside services: git hosts, the LLM, Jira, SMTP."""
