@@ -6,7 +6,9 @@ comments, CRLF endings and tab-aligned initialisers, inside a larger file.
 
 from __future__ import annotations
 
-KOREAN_NAMES = ("강철", "구리", "알루미늄", "니켈", "아연", "주석", "납", "은", "금", "똠철", "햏석")
+KOREAN_NAMES = (
+    "강철", "구리", "알루미늄", "니켈", "아연", "주석", "납", "은", "금", "똠철", "햏석",
+)
 
 
 def material_id(number: int) -> str:

@@ -79,7 +79,7 @@ class TestMatchingLadder:
 
     def test_mixed_tabs_and_spaces_are_not_a_uniform_difference(self) -> None:
         with pytest.raises(NoMatchError):
-            apply(([Edit("  int m_density;\t// 밀도 똠", "  int m_mass;")]))
+            apply([Edit("  int m_density;\t// 밀도 똠", "  int m_mass;")])
 
 
 class TestMatchErrors:
