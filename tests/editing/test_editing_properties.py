@@ -34,7 +34,8 @@ def scenarios(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], dict[int, st
     endings = [draw(st.sampled_from(["\n", "\r\n"])) for _ in bodies]
     if draw(st.booleans()):
         endings[-1] = ""
-    rows = [(f"L{i}:{body}", ending) for i, (body, ending) in enumerate(zip(bodies, endings, strict=True))]
+    pairs = enumerate(zip(bodies, endings, strict=True))
+    rows = [(f"L{i}:{body}", ending) for i, (body, ending) in pairs]
     targets = draw(st.sets(st.integers(0, len(rows) - 1), min_size=1, max_size=len(rows)))
     lines = st.lists(alphabet(name), min_size=0, max_size=3).map("\n".join)
     replacements = {row: draw(lines) for row in sorted(targets)}
