@@ -62,11 +62,12 @@ def apply_edits(
     placements = _place_all(normalized.norm, edits)
     order = sorted(range(len(edits)), key=lambda i: placements[i].start)
     _refuse_overlaps(normalized.norm, placements, order)
+    ascending = [offset for i in order for offset in (placements[i].start, placements[i].end)]
+    bounds = normalized.to_text(ascending)
     splices = []
-    for index in order:
-        placement = placements[index]
-        start, end = normalized.to_text(placement.start), normalized.to_text(placement.end)
-        text = normalized.endings_for(start, end, placement.replacement)
+    for rank, index in enumerate(order):
+        start, end = bounds[2 * rank], bounds[2 * rank + 1]
+        text = normalized.endings_for(start, end, placements[index].replacement)
         splices.append(Splice(start, end, text, index))
     data = splice_and_prove(original, decoded, splices, encode_replacements(decoded, splices))
     changes = [Change(placements[i].start, placements[i].end, placements[i].replacement)
