@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    llm_timeout_seconds: float = Field(default=120.0, gt=0)
+    llm_cache_ttl_hours: int = Field(default=168, ge=0)
 
     git_provider: Literal["bitbucket", "local"] = "local"
     local_repo_path: Path | None = None

@@ -1,0 +1,64 @@
+"""Stores client call reports in the history tables, one short transaction per row.
+
+Recording must never break the call path: a failed write is logged and kept in `failures`
+(the flow surfaces them in the run's result), and the caller's result is returned as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.models import BitbucketApiHistory, LlmCallHistory
+from integrations.recording import ApiCall, LlmCall
+
+logger = logging.getLogger(__name__)
+
+
+def _seconds(value: float) -> Decimal:
+    return Decimal(f"{value:.3f}")
+
+
+class HistoryRecorder:
+    """Records the calls of one issue run (and, optionally, one Prefect task run)."""
+
+    def __init__(self, engine: Engine, *, history_id: int, task_run_id: uuid.UUID | None = None):
+        self.engine = engine
+        self.history_id = history_id
+        self.task_run_id = task_run_id
+        self.failures: list[str] = []
+
+    def _insert(self, statement: object, what: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(statement)  # type: ignore[call-overload]
+        except SQLAlchemyError as exc:
+            reason = type(exc.orig or exc).__name__
+            message = f"could not record {what} for history {self.history_id}: {reason}"
+            logger.error(message)
+            self.failures.append(message)
+
+    def record_api_call(self, call: ApiCall) -> None:
+        self._insert(insert(BitbucketApiHistory).values(
+            history_id=self.history_id, task_run_id=self.task_run_id,
+            api_method=call.method, endpoint=call.endpoint[:500], status_code=call.status_code,
+            duration_seconds=_seconds(call.duration_seconds), attempt=call.attempt,
+            rate_limit=call.rate_limit or None, error_message=call.error,
+        ), f"{call.method} {call.endpoint}")
+
+    def record_llm_call(self, call: LlmCall) -> None:
+        self._insert(insert(LlmCallHistory).values(
+            history_id=self.history_id, task_run_id=self.task_run_id,
+            call_type=call.call_type, model=call.model[:100],
+            prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
+            total_tokens=call.total_tokens, cached_tokens=call.cached_tokens,
+            reasoning_tokens=call.reasoning_tokens, estimated_cost=call.cost,
+            cache_hit=call.cache_hit, cache_key=call.cache_key,
+            duration_seconds=_seconds(call.duration_seconds),
+            provider_request_id=call.provider_request_id,
+            success=call.error is None, error_message=call.error,
+        ), f"LLM call {call.call_type}")

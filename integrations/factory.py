@@ -1,0 +1,57 @@
+"""Build the configured clients from settings; a missing setting is a `ConfigError` by name."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import openai
+import requests.auth
+from sqlalchemy import Engine
+
+from db.llm_cache import PostgresResponseCache
+from integrations.bitbucket import BearerAuth, BitbucketClient
+from integrations.git_host import GitHost
+from integrations.llm.client import LlmClient
+from integrations.llm.pricing import PriceTable
+from integrations.local_git import LocalGitHost
+from integrations.recording import ApiRecorder, LlmRecorder
+from sdb_agent.errors import ConfigError
+from sdb_agent.settings import Settings
+
+
+def build_git_host(settings: Settings, recorder: ApiRecorder) -> GitHost:
+    if settings.git_provider == "local":
+        if settings.local_repo_path is None:
+            raise ConfigError("LOCAL_REPO_PATH must be set when GIT_PROVIDER=local")
+        return LocalGitHost(settings.local_repo_path, recorder=recorder)
+    workspace, repository = settings.bitbucket_workspace, settings.bitbucket_repository
+    if not workspace or not repository:
+        raise ConfigError("BITBUCKET_WORKSPACE and BITBUCKET_REPOSITORY must be set "
+                          "when GIT_PROVIDER=bitbucket")
+    return BitbucketClient(api_url=settings.bitbucket_api_url, workspace=workspace,
+                           repository=repository, auth=bitbucket_auth(settings),
+                           recorder=recorder)
+
+
+def bitbucket_auth(settings: Settings) -> requests.auth.AuthBase | tuple[str, str]:
+    """Bearer access token if set, else Basic with username and API token."""
+    if settings.bitbucket_access_token is not None:
+        return BearerAuth(settings.bitbucket_access_token.get_secret_value())
+    if settings.bitbucket_username and settings.bitbucket_api_token is not None:
+        return (settings.bitbucket_username, settings.bitbucket_api_token.get_secret_value())
+    raise ConfigError("set BITBUCKET_ACCESS_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_API_TOKEN")
+
+
+def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine | None) -> LlmClient:
+    """The LLM client; `engine` enables the PostgreSQL response cache."""
+    if settings.openai_api_key is None:
+        raise ConfigError("OPENAI_API_KEY must be set (any value for a local server)")
+    sdk = openai.OpenAI(api_key=settings.openai_api_key.get_secret_value(),
+                        base_url=settings.openai_base_url or None,
+                        max_retries=settings.llm_max_retries,
+                        timeout=settings.llm_timeout_seconds)
+    cache = None
+    if engine is not None and settings.llm_cache_ttl_hours > 0:
+        cache = PostgresResponseCache(engine, ttl=timedelta(hours=settings.llm_cache_ttl_hours))
+    return LlmClient(sdk=sdk, model=settings.llm_model, prices=PriceTable.bundled(),
+                     recorder=recorder, cache=cache)

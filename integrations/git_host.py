@@ -1,0 +1,74 @@
+"""The git-host interface the flow relies on, implemented by Bitbucket Cloud and local git.
+
+Both hosts record every call into `bitbucket_api_history` through an `ApiRecorder`, refuse
+paths that could leave the repository, and make branch, commit and PR creation safe to repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Protocol
+
+from integrations.errors import PathRefused
+from integrations.recording import ApiRecorder
+
+
+@dataclass(frozen=True)
+class BranchRef:
+    name: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    id: str
+    url: str
+    title: str
+    description: str
+    source_branch: str
+    destination_branch: str
+
+
+def checked_repo_path(path: str) -> str:
+    """The path as a clean repository-relative POSIX path, or PathRefused."""
+    if not path or "\x00" in path or "\\" in path:
+        raise PathRefused(f"refused path {path!r}: empty, NUL or backslash")
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or pure.parts[:1] == (".git",):
+        raise PathRefused(f"refused path {path!r}: it must stay inside the repository")
+    return str(pure)
+
+
+class GitHost(Protocol):
+    """What the process-issue flow needs from a git host."""
+
+    recorder: ApiRecorder
+
+    def default_branch(self) -> BranchRef: ...
+
+    def get_branch(self, name: str) -> BranchRef | None: ...
+
+    def create_branch(self, name: str, *, from_commit: str) -> BranchRef:
+        """Create `name` at `from_commit`, or return it if it already exists."""
+        ...
+
+    def read_file(self, ref: str, path: str) -> bytes | None:
+        """The file's exact bytes at `ref`, or None if it does not exist there."""
+        ...
+
+    def commit_files(
+        self, *, branch: str, parent: str, files: Mapping[str, bytes], message: str, author: str
+    ) -> str:
+        """One commit holding every file; returns its hash."""
+        ...
+
+    def find_open_pull_request(self, branch: str) -> PullRequest | None: ...
+
+    def create_pull_request(
+        self, *, branch: str, destination: str, title: str, description: str
+    ) -> PullRequest: ...
+
+    def update_pull_request(self, pr: PullRequest, *, title: str, description: str) -> PullRequest:
+        ...

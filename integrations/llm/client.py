@@ -1,0 +1,189 @@
+"""Chat Completions with strict structured outputs, validated, priced, cached and recorded.
+
+Retry ownership: the openai SDK is the only retry layer for LLM transport failures (429 with
+or without Retry-After, 5xx, timeouts, dropped connections): `max_retries` with exponential
+backoff and jitter. Nothing above it (Prefect task retries included) retries those again.
+Output problems (truncated, refused, malformed) are not retried here: they raise
+`LlmOutputError` whose `feedback` the caller can send back to the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import openai
+from pydantic import ValidationError
+
+from integrations.errors import InvalidResponse, PermanentError, TransientError
+from integrations.llm.pricing import PriceTable
+from integrations.llm.schemas import Kind
+from integrations.recording import LlmCall, LlmRecorder
+
+logger = logging.getLogger(__name__)
+MAX_CONTENT_CHARS = 2_000_000
+
+
+class LlmOutputError(PermanentError):
+    """The model answered, but not with a usable result; `feedback` explains it to the model."""
+
+    def __init__(self, message: str, *, feedback: str) -> None:
+        super().__init__(message)
+        self.feedback = feedback
+
+
+class ResponseCache(Protocol):
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, *, model: str, call_type: str, response: dict[str, Any],
+            prompt_tokens: int | None, completion_tokens: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class LlmResult:
+    data: dict[str, Any]
+    cache_key: str
+    cache_hit: bool
+    cost: Decimal | None
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def cache_key(*, model: str, kind: Kind, messages: list[dict[str, str]],
+              params: dict[str, Any]) -> str:
+    """A hash of everything that determines the answer: model, messages, schema, parameters."""
+    material = {"model": model, "messages": messages, "schema": kind.value.response_format,
+                "params": params}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+class LlmClient:
+    def __init__(self, *, sdk: openai.OpenAI, model: str, prices: PriceTable,
+                 recorder: LlmRecorder, cache: ResponseCache | None = None,
+                 temperature: float | None = 0.0) -> None:
+        self.sdk = sdk
+        self.model = model
+        self.prices = prices
+        self.recorder = recorder
+        self.cache = cache
+        self.params: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+
+    def complete(self, kind: Kind, messages: list[dict[str, str]], *,
+                 use_cache: bool = True) -> LlmResult:
+        """One structured call; every outcome (hit, success, failure) is recorded once."""
+        key = cache_key(model=self.model, kind=kind, messages=messages, params=self.params)
+        if use_cache and self.cache is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                self.recorder.record_llm_call(LlmCall(
+                    call_type=kind.value.call_type, model=self.model, duration_seconds=0.0,
+                    cost=Decimal(0), cache_hit=True, cache_key=key))
+                return LlmResult(cached, key, True, Decimal(0), 0, 0)
+        started = time.monotonic()
+        try:
+            response = self.sdk.chat.completions.create(
+                model=self.model, messages=messages,  # type: ignore[arg-type]
+                response_format=kind.value.response_format,  # type: ignore[arg-type]
+                **self.params)
+        except openai.OpenAIError as exc:
+            error = _map_sdk_error(exc)
+            self._record_failure(kind, key, started, str(error), _request_id(exc))
+            raise error from exc
+        record = self._usage_record(kind, key, started, response)
+        try:
+            data = _validated(kind, response)
+        except LlmOutputError as exc:
+            self.recorder.record_llm_call(_with_error(record, str(exc)))
+            raise
+        self.recorder.record_llm_call(record)
+        if self.cache is not None:
+            self.cache.put(key, model=self.model, call_type=kind.value.call_type, response=data,
+                           prompt_tokens=record.prompt_tokens,
+                           completion_tokens=record.completion_tokens)
+        return LlmResult(data, key, False, record.cost, record.prompt_tokens or 0,
+                         record.completion_tokens or 0)
+
+    def _usage_record(self, kind: Kind, key: str, started: float, response: Any) -> LlmCall:
+        usage = response.usage
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion = int(getattr(usage, "completion_tokens", 0) or 0)
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = int(getattr(details, "cached_tokens", 0) or 0)
+        reasoning_details = getattr(usage, "completion_tokens_details", None)
+        reasoning = int(getattr(reasoning_details, "reasoning_tokens", 0) or 0)
+        model = str(response.model or self.model)
+        cost = self.prices.cost(model, prompt=prompt, cached=cached, completion=completion)
+        if cost is None:
+            logger.warning("model %s is not in the price table (as of %s): cost left unpriced",
+                           model, self.prices.as_of)
+        return LlmCall(
+            call_type=kind.value.call_type, model=model,
+            duration_seconds=time.monotonic() - started, prompt_tokens=prompt,
+            completion_tokens=completion, total_tokens=prompt + completion, cached_tokens=cached,
+            reasoning_tokens=reasoning, cost=cost, cache_key=key,
+            provider_request_id=getattr(response, "_request_id", None) or response.id)
+
+    def _record_failure(self, kind: Kind, key: str, started: float, error: str,
+                        request_id: str | None) -> None:
+        self.recorder.record_llm_call(LlmCall(
+            call_type=kind.value.call_type, model=self.model,
+            duration_seconds=time.monotonic() - started, cache_key=key,
+            provider_request_id=request_id, error=error))
+
+
+def _with_error(record: LlmCall, error: str) -> LlmCall:
+    return LlmCall(**{**record.__dict__, "error": error})
+
+
+def _request_id(exc: openai.OpenAIError) -> str | None:
+    return getattr(exc, "request_id", None)
+
+
+def _map_sdk_error(exc: openai.OpenAIError) -> Exception:
+    """The SDK's errors, after its own retries, as our hierarchy; the SDK's text may echo a
+    partial API key, so only the status and the error type are kept."""
+    if isinstance(exc, openai.APITimeoutError):
+        return TransientError("LLM request timed out after the SDK's retries")
+    if isinstance(exc, openai.APIConnectionError):
+        return TransientError("LLM server unreachable after the SDK's retries")
+    if isinstance(exc, openai.APIStatusError):
+        code = exc.status_code
+        kind = TransientError if code == 429 or code >= 500 else PermanentError
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = str(body.get("code") or body.get("type") or "")
+        return kind(f"LLM server answered {code}{' (' + detail + ')' if detail else ''}")
+    if isinstance(exc, openai.APIResponseValidationError):
+        return InvalidResponse("LLM server answered with a body that is not a chat completion")
+    return InvalidResponse(f"LLM call failed: {type(exc).__name__}")
+
+
+def _validated(kind: Kind, response: Any) -> dict[str, Any]:
+    name = kind.value.schema_name
+    if not getattr(response, "choices", None):
+        raise LlmOutputError(f"{name}: the response has no choices",
+                             feedback="Answer with exactly one JSON object.")
+    choice = response.choices[0]
+    message = choice.message
+    if getattr(message, "refusal", None):
+        raise LlmOutputError(f"{name}: the model refused: {message.refusal[:200]}",
+                             feedback="The request is a routine code edit; answer it.")
+    if choice.finish_reason == "length":
+        raise LlmOutputError(f"{name}: the output was truncated (finish_reason=length)",
+                             feedback="Your answer was cut off. Answer again, more briefly.")
+    content = message.content or ""
+    if len(content) > MAX_CONTENT_CHARS:
+        raise LlmOutputError(f"{name}: the output is {len(content)} characters, over the limit",
+                             feedback="Your answer was far too long. Answer more briefly.")
+    try:
+        return kind.value.model.model_validate_json(content).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                             for e in exc.errors()[:5])
+        raise LlmOutputError(
+            f"{name}: the output does not match the schema: {problems}",
+            feedback=f"Your answer did not match the JSON schema {name}: {problems}.") from None
