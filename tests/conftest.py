@@ -7,6 +7,7 @@ a migrated template, so tests can commit freely and run concurrent transactions.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -22,6 +23,17 @@ from db import migrate
 from db.embedded import EmbeddedPostgres
 
 TEMPLATE_DB = "sdb_template"
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="sdb-test-prefect-"))
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """A real Prefect API server (temporary SQLite state) for the whole session."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())
 
 
 @pytest.fixture(scope="session")

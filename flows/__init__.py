@@ -1,0 +1,1 @@
+"""Prefect flows: the process-issue job and the scheduled maintenance flows."""

@@ -1,0 +1,1 @@
+"""Thin Prefect tasks: each calls a client or the edit engine and records history."""

@@ -1,0 +1,70 @@
+"""Fail `queued`/`processing` history rows whose Prefect run is over or that are too old.
+
+A run killed hard (SIGKILL, OOM, lost machine) never reaches its failure hooks; without this,
+its row would hold the issue's dedupe slot forever and block every later trigger.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from sqlalchemy import Engine, select, update
+
+from db.models import ACTIVE_STATUSES, IssueProcessingHistory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReapResult:
+    examined: int
+    reaped: list[int]
+
+
+def prefect_run_state(flow_run_id: uuid.UUID) -> str | None:
+    """The run's state type (e.g. 'RUNNING', 'CRASHED'), or None if Prefect does not know it."""
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(flow_run_id)
+        except ObjectNotFound:
+            return None
+    return run.state.type.value if run.state else None
+
+
+TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def reap_stale_runs(engine: Engine, *, older_than: timedelta) -> ReapResult:
+    """Mark active rows failed when their flow run is terminal, unknown, or past `older_than`."""
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        rows = conn.execute(select(
+            IssueProcessingHistory.id, IssueProcessingHistory.flow_run_id,
+            IssueProcessingHistory.created_at, IssueProcessingHistory.started_at,
+        ).where(IssueProcessingHistory.status.in_(ACTIVE_STATUSES))).all()
+    reaped = []
+    for row in rows:
+        age = now - (row.started_at or row.created_at)
+        state = prefect_run_state(row.flow_run_id) if row.flow_run_id else None
+        if state in TERMINAL_STATES:
+            reason = f"reaped: its Prefect flow run ended {state} without finishing the history"
+        elif age > older_than:
+            reason = f"reaped: still active after {age} (limit {older_than})"
+        else:
+            continue
+        with engine.begin() as conn:
+            changed = conn.execute(
+                update(IssueProcessingHistory)
+                .where(IssueProcessingHistory.id == row.id,
+                       IssueProcessingHistory.status.in_(ACTIVE_STATUSES))
+                .values(status="failed", error_message=reason, completed_at=now)
+            ).rowcount
+        if changed:
+            logger.warning("history %s %s", row.id, reason)
+            reaped.append(row.id)
+    return ReapResult(examined=len(rows), reaped=reaped)
