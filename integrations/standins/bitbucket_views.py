@@ -1,0 +1,106 @@
+"""The JSON documents Bitbucket Cloud REST 2.0 answers with, in its field names and nesting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from integrations.standins.bitbucket_prs import PullRequest
+from integrations.standins.git_store import Commit
+
+HTML_ROOT = "https://bitbucket.example"
+
+
+def error(message: str, **extra: object) -> dict[str, object]:
+    return {"type": "error", "error": {"message": message, **extra}}
+
+
+@dataclass(frozen=True)
+class Views:
+    api_root: str
+    workspace: str
+    slug: str
+
+    @property
+    def repo_api(self) -> str:
+        return f"{self.api_root}/repositories/{self.workspace}/{self.slug}"
+
+    @property
+    def repo_html(self) -> str:
+        return f"{HTML_ROOT}/{self.workspace}/{self.slug}"
+
+    def repository(self, main_branch: str) -> dict[str, object]:
+        full_name = f"{self.workspace}/{self.slug}"
+        return {
+            "type": "repository",
+            "full_name": full_name,
+            "name": self.slug,
+            "slug": self.slug,
+            "is_private": True,
+            "scm": "git",
+            "workspace": {"type": "workspace", "slug": self.workspace},
+            "mainbranch": {"type": "branch", "name": main_branch},
+            "links": {
+                "self": {"href": self.repo_api},
+                "html": {"href": self.repo_html},
+                "pullrequests": {"href": f"{self.repo_api}/pullrequests"},
+                "branches": {"href": f"{self.repo_api}/refs/branches"},
+                "clone": [{"name": "https", "href": f"{HTML_ROOT}/{full_name}.git"}],
+            },
+        }
+
+    def commit(self, commit: Commit) -> dict[str, object]:
+        return {
+            "type": "commit",
+            "hash": commit.hash,
+            "date": commit.date,
+            "message": commit.message,
+            "author": {"type": "author", "raw": commit.author},
+            "parents": [{"type": "commit", "hash": parent} for parent in commit.parents],
+            "links": {
+                "self": {"href": f"{self.repo_api}/commit/{commit.hash}"},
+                "html": {"href": f"{self.repo_html}/commits/{commit.hash}"},
+            },
+        }
+
+    def branch(self, name: str, tip: Commit) -> dict[str, object]:
+        return {
+            "type": "branch",
+            "name": name,
+            "target": self.commit(tip),
+            "merge_strategies": ["merge_commit", "squash", "fast_forward"],
+            "default_merge_strategy": "merge_commit",
+            "links": {
+                "self": {"href": f"{self.repo_api}/refs/branches/{quote(name, safe='')}"},
+                "html": {"href": f"{self.repo_html}/branch/{quote(name, safe='/')}"},
+            },
+        }
+
+    def pull_request(self, pr: PullRequest, source_tip: str | None) -> dict[str, object]:
+        return {
+            "type": "pullrequest",
+            "id": pr.id,
+            "title": pr.title,
+            "description": pr.description,
+            "state": pr.state,
+            "author": {"type": "user", "display_name": pr.author},
+            "source": {
+                "branch": {"name": pr.source},
+                "commit": {"type": "commit", "hash": source_tip},
+                "repository": {"type": "repository", "full_name": f"{self.workspace}/{self.slug}"},
+            },
+            "destination": {
+                "branch": {"name": pr.destination},
+                "repository": {"type": "repository", "full_name": f"{self.workspace}/{self.slug}"},
+            },
+            "close_source_branch": pr.close_source_branch,
+            "merge_commit": None,
+            "comment_count": 0,
+            "task_count": 0,
+            "created_on": pr.created_on,
+            "updated_on": pr.updated_on,
+            "links": {
+                "self": {"href": f"{self.repo_api}/pullrequests/{pr.id}"},
+                "html": {"href": f"{self.repo_html}/pull-requests/{pr.id}"},
+            },
+        }

@@ -1,0 +1,167 @@
+"""A real git repository driven through plumbing, so commits hold exactly the bytes received.
+
+No working tree or checkout is involved: blobs are written with ``--no-filters`` (no EOL or
+encoding conversion), trees are built in a throwaway index, and branches move by
+compare-and-swap so two concurrent commits cannot both win.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ZERO_OID = "0" * 40
+_AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>\s*$")
+_HEX = re.compile(r"^[0-9a-f]{7,40}$")
+_IDENTITY = ("-c", "user.name=Stand-in", "-c", "user.email=standin@example.com")
+
+
+class BranchMoved(Exception):
+    """The branch tip was not the one the caller expected."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    hash: str
+    parents: list[str]
+    author: str
+    date: str
+    message: str
+
+
+def parse_author(raw: str) -> tuple[str, str] | None:
+    """``"Name <email>"`` → (name, email), or None if it is not in that form."""
+    match = _AUTHOR.match(raw)
+    return (match["name"], match["email"]) if match else None
+
+
+class GitStore:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def git(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["git", *_IDENTITY, "-C", str(self.path), *args],
+            input=stdin,
+            capture_output=True,
+            check=check,
+            env={**os.environ, **(env or {})},
+        )
+
+    @classmethod
+    def create(
+        cls, path: str | os.PathLike[str], files: dict[str, bytes], message: str = "Initial commit"
+    ) -> GitStore:
+        """A new bare repository whose ``main`` holds exactly ``files`` in one commit."""
+        subprocess.run(
+            ["git", *_IDENTITY, "init", "--bare", "-q", "-b", "main", str(path)],
+            check=True,
+            capture_output=True,
+        )
+        store = cls(path)
+        store.commit("main", files, message, "Stand-in <standin@example.com>", parent=None)
+        return store
+
+    def head_branch(self) -> str:
+        return self.git("symbolic-ref", "--short", "HEAD").stdout.decode().strip()
+
+    def is_valid_branch_name(self, name: str) -> bool:
+        result = self.git("check-ref-format", f"refs/heads/{name}", check=False)
+        return not name.startswith("-") and result.returncode == 0
+
+    def branch_tip(self, name: str) -> str | None:
+        if not self.is_valid_branch_name(name):
+            return None
+        return self._rev_parse(f"refs/heads/{name}^{{commit}}")
+
+    def resolve(self, ref: str) -> str | None:
+        """A branch, tag or (abbreviated) commit hash → full commit hash."""
+        if ref.startswith("-"):
+            return None
+        for candidate in (f"refs/heads/{ref}", f"refs/tags/{ref}"):
+            if (oid := self._rev_parse(f"{candidate}^{{commit}}")) is not None:
+                return oid
+        return self._rev_parse(f"{ref}^{{commit}}") if _HEX.match(ref) else None
+
+    def read_file(self, commit: str, path: str) -> bytes | None:
+        result = self.git("cat-file", "blob", f"{commit}:{path}", check=False)
+        return result.stdout if result.returncode == 0 else None
+
+    def commit_info(self, oid: str) -> Commit:
+        return self.log(oid, limit=1)[0]
+
+    def log(self, rev_range: str, limit: int | None = None) -> list[Commit]:
+        """Commits in ``rev_range``, newest first."""
+        extra = [f"--max-count={limit}"] if limit else []
+        out = self.git(
+            "log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B", *extra, rev_range, "--"
+        ).stdout.decode("utf-8", "replace")
+        commits = []
+        for record in filter(None, out.split("\0")):
+            oid, parents, author, date, message = record.split("\x1f", 4)
+            commits.append(Commit(oid, parents.split(), author, date, message))
+        return commits
+
+    def create_branch(self, name: str, target: str) -> None:
+        result = self.git("update-ref", f"refs/heads/{name}", target, ZERO_OID, check=False)
+        if result.returncode != 0:
+            raise BranchMoved(name)
+
+    def commit(
+        self,
+        branch: str,
+        files: dict[str, bytes],
+        message: str,
+        author: str,
+        parent: str | None,
+        expected_tip: str | None = None,
+    ) -> str:
+        """Commit ``files`` on top of ``parent`` and move ``branch`` there if it is still at
+        ``expected_tip`` (None: the branch must not exist yet)."""
+        name, email = parse_author(author) or (author, "unknown@example.com")
+        identity = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+        with tempfile.TemporaryDirectory(prefix="standin-index-") as tmp:
+            index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self.git("read-tree", *([parent] if parent else ["--empty"]), env=index)
+            entries = b"".join(
+                b"100644 " + self._write_blob(data).encode() + b"\t" + path.encode() + b"\0"
+                for path, data in files.items()
+            )
+            self.git("update-index", "-z", "--add", "--index-info", stdin=entries, env=index)
+            tree = self.git("write-tree", env=index).stdout.decode().strip()
+        parents = ["-p", parent] if parent else []
+        oid = (
+            self.git("commit-tree", tree, *parents, "-F", "-", stdin=message.encode(), env=identity)
+            .stdout.decode()
+            .strip()
+        )
+        old = expected_tip or ZERO_OID
+        if self.git("update-ref", f"refs/heads/{branch}", oid, old, check=False).returncode:
+            raise BranchMoved(branch)
+        return oid
+
+    def _write_blob(self, data: bytes) -> str:
+        return (
+            self.git("hash-object", "-w", "--stdin", "--no-filters", stdin=data)
+            .stdout.decode()
+            .strip()
+        )
+
+    def _rev_parse(self, spec: str) -> str | None:
+        result = self.git("rev-parse", "--verify", "--quiet", spec, check=False)
+        return result.stdout.decode().strip() if result.returncode == 0 else None
