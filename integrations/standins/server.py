@@ -76,7 +76,10 @@ class StandinServer:
             raise RuntimeError("stand-in is already running")
         self._httpd = _Httpd((self.host, self.port), StandinHandler, self)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=type(self).__name__, daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=type(self).__name__,
+            daemon=True,
         )
         self._thread.start()
         log.info("%s listening on %s", type(self).__name__, self.base_url)
