@@ -56,6 +56,8 @@ class BitbucketEmulator(StandinServer):
             raise ValueError("give an access token, or a username and API token")
         super().__init__(host=host, port=port, latency=latency)
         self.git = GitStore(repo_path)
+        if not self.git.is_repository():
+            raise ValueError(f"not a git repository: {repo_path}")
         self.workspace, self.repo_slug = workspace, repo_slug
         self._access_token = access_token
         self._basic = f"{username}:{api_token}" if username and api_token else None

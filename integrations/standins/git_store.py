@@ -72,6 +72,11 @@ class GitStore:
         store.commit("main", files, message, "Stand-in <standin@example.com>", parent=None)
         return store
 
+    def is_repository(self) -> bool:
+        return (
+            self.path.is_dir() and self.git("rev-parse", "--git-dir", check=False).returncode == 0
+        )
+
     def head_branch(self) -> str:
         return self.git("symbolic-ref", "--short", "HEAD").stdout.decode().strip()
 
