@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from integrations.standins.bitbucket_prs import PullRequest
 from integrations.standins.git_store import Commit
+from integrations.standins.messages import RecordedRequest, Reply, json_reply
 
 HTML_ROOT = "https://bitbucket.example"
 
 
 def error(message: str, **extra: object) -> dict[str, object]:
     return {"type": "error", "error": {"message": message, **extra}}
+
+
+def bad(message: str, status: int = 400, **extra: object) -> Reply:
+    return json_reply(status, error(message, **extra))
+
+
+def required(field: str) -> Reply:
+    return bad(f"{field}: This field is required.", fields={field: ["This field is required."]})
+
+
+def body_object(request: RecordedRequest) -> dict[str, Any] | None:
+    """The JSON object sent, or None if the body is not one."""
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)

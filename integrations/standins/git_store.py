@@ -17,6 +17,8 @@ from pathlib import Path
 ZERO_OID = "0" * 40
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>\s*$")
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
+# Inherited GIT_DIR / GIT_INDEX_FILE (set inside git hooks) would point git at another repo.
+_CLEAN_ENV = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
 _IDENTITY = ("-c", "user.name=Stand-in", "-c", "user.email=standin@example.com")
 
 
@@ -55,7 +57,7 @@ class GitStore:
             input=stdin,
             capture_output=True,
             check=check,
-            env={**os.environ, **(env or {})},
+            env={**_CLEAN_ENV, **(env or {})},
         )
 
     @classmethod

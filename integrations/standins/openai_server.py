@@ -77,7 +77,8 @@ class OpenAIStandin(StandinServer):
         return json_reply(status, openai_error(known, kind, code=code), self._request_id())
 
     def handle(self, request: RecordedRequest) -> Reply:
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
         if not token or (self.api_key is not None and token != self.api_key):
             message = "Incorrect API key provided." if token else "You didn't provide an API key."
             code = "invalid_api_key" if token else None

@@ -57,7 +57,7 @@ class StandinServer:
                 reply.headers["Retry-After"] = f"{fault.retry_after:g}"
             return reply
         if isinstance(fault, Malformed):
-            return Reply(200, b'{"type": "error", "values": [{"id": 1, "name": "trunc')
+            return Reply(200, b'{"id": 1, "values": [{"name": "trunc')
         raise TypeError(f"unsupported fault {fault!r}")
 
     def common_headers(self) -> dict[str, str]:

@@ -138,6 +138,14 @@ class TestSourceFiles:
         [new] = bitbucket.commits_on("main", since=parent)
         assert (new.author, new.message) == ("Bot <bot@example.com>", "Change")
 
+    def test_the_location_of_a_new_commit_describes_it(
+        self, bitbucket: BitbucketEmulator, bb_session: requests.Session
+    ) -> None:
+        location = commit(bb_session, bitbucket, {"a.txt": b"a"}).headers["Location"]
+        described = bb_session.get(location).json()
+        assert described["hash"] == bitbucket.branch_tip("main")
+        assert described["author"]["raw"] == "Bot <bot@example.com>"
+
     def test_a_commit_to_a_new_branch_starts_it_from_the_given_parent(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
     ) -> None:

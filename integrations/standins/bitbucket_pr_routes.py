@@ -1,0 +1,102 @@
+"""Bitbucket's pull request endpoints: open, search with BBQL and pages, read and update."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlencode
+
+from integrations.standins.bitbucket_prs import DuplicatePullRequest, QueryError, parse_query
+from integrations.standins.bitbucket_views import bad, body_object, required
+from integrations.standins.messages import RecordedRequest, Reply, json_reply
+
+if TYPE_CHECKING:
+    from integrations.standins.bitbucket import BitbucketEmulator
+
+MAX_PAGELEN = 50
+
+
+class PullRequestRoutes:
+    def __init__(self, emulator: BitbucketEmulator, request: RecordedRequest) -> None:
+        self.bb, self.request = emulator, request
+        self.git, self.views = emulator.git, emulator.views
+
+    def dispatch(self, rest: list[str]) -> Reply:
+        match rest, self.request.method:
+            case [], "GET":
+                return self.list_pull_requests()
+            case [], "POST":
+                return self.create_pull_request()
+            case [pr_id], "GET" | "PUT" if pr_id.isdigit():
+                return self.pull_request(int(pr_id))
+        return bad("Resource not found", 404)
+
+    def list_pull_requests(self) -> Reply:
+        params = parse_qs(self.request.query, keep_blank_values=True)
+        try:
+            conditions = parse_query(params.get("q", [""])[0])
+            pagelen = int(params.get("pagelen", ["10"])[0])
+            page = int(params.get("page", ["1"])[0])
+        except QueryError as exc:
+            return bad(str(exc))
+        except ValueError:
+            return bad("pagelen and page must be integers")
+        if not 1 <= pagelen <= MAX_PAGELEN or page < 1:
+            return bad(f"pagelen must be between 1 and {MAX_PAGELEN}, page at least 1")
+        found = self.bb.prs.search(conditions, [s.upper() for s in params.get("state", [])])
+        chunk = found[(page - 1) * pagelen : page * pagelen]
+        body: dict[str, object] = {
+            "pagelen": pagelen,
+            "size": len(found),
+            "page": page,
+            "values": [self.views.pull_request(pr, self.git.branch_tip(pr.source)) for pr in chunk],
+        }
+        if page * pagelen < len(found):
+            following = {**params, "page": [str(page + 1)], "pagelen": [str(pagelen)]}
+            body["next"] = f"{self.views.repo_api}/pullrequests?{urlencode(following, doseq=True)}"
+        return json_reply(200, body)
+
+    def create_pull_request(self) -> Reply:
+        data = body_object(self.request)
+        if data is None:
+            return bad("Malformed JSON body")
+        title = data.get("title")
+        source = ((data.get("source") or {}).get("branch") or {}).get("name")
+        destination = ((data.get("destination") or {}).get("branch") or {}).get("name")
+        destination = destination or self.git.head_branch()
+        if not isinstance(title, str) or not title.strip():
+            return required("title")
+        if not isinstance(source, str) or not source:
+            return required("source")
+        for field, branch in (("source", source), ("destination", destination)):
+            if self.git.branch_tip(branch) is None:
+                return bad(f"{field}: Branch not found: {branch}", fields={field: ["not found"]})
+        if source == destination:
+            return bad("source and destination branches must differ")
+        try:
+            pr = self.bb.prs.open(
+                title,
+                str(data.get("description") or ""),
+                source,
+                destination,
+                bool(data.get("close_source_branch", False)),
+                self.bb.author,
+            )
+        except DuplicatePullRequest as exc:
+            return bad(str(exc))
+        return json_reply(201, self.views.pull_request(pr, self.git.branch_tip(source)))
+
+    def pull_request(self, pr_id: int) -> Reply:
+        pr = self.bb.prs.get(pr_id)
+        if pr is None:
+            return bad(f"Pull request {pr_id} not found", 404)
+        if self.request.method == "PUT":
+            data = body_object(self.request)
+            if data is None:
+                return bad("Malformed JSON body")
+            changes = {
+                k: data[k] for k in ("title", "description", "close_source_branch") if k in data
+            }
+            if "title" in changes and not str(changes["title"] or "").strip():
+                return required("title")
+            self.bb.prs.update(pr_id, **changes)
+        return json_reply(200, self.views.pull_request(pr, self.git.branch_tip(pr.source)))
