@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-STATES = frozenset({"OPEN", "MERGED", "DECLINED", "SUPERSEDED"})
 _CONDITION = re.compile(r'^\s*([a-z_.]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$')
-_FIELDS = {
-    "source.branch.name": lambda pr: pr.source,
-    "destination.branch.name": lambda pr: pr.destination,
-    "state": lambda pr: pr.state,
-    "title": lambda pr: pr.title,
-    "id": lambda pr: str(pr.id),
-}
 
 
 class QueryError(ValueError):
@@ -38,6 +31,15 @@ class PullRequest:
     state: str = "OPEN"
     created_on: str = ""
     updated_on: str = ""
+
+
+_FIELDS: dict[str, Callable[[PullRequest], str]] = {
+    "source.branch.name": lambda pr: pr.source,
+    "destination.branch.name": lambda pr: pr.destination,
+    "state": lambda pr: pr.state,
+    "title": lambda pr: pr.title,
+    "id": lambda pr: str(pr.id),
+}
 
 
 def parse_query(q: str) -> list[tuple[str, str]]:
