@@ -94,6 +94,7 @@ class IssueProcessingHistory(Base):
     result_data: Mapped[dict[str, Any] | None]
     flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     spec_hash: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]
 
 
 class FileModificationHistory(Base):

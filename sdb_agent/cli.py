@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
@@ -22,6 +24,12 @@ db_app = typer.Typer(
     help="The history database: migrations and the embedded server.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+history_app = typer.Typer(help="What the agent did: runs, files, LLM and git-host calls.",
+                          invoke_without_command=True)
+app.add_typer(history_app, name="history")
+prefect_app = typer.Typer(help="The local Prefect server used when PREFECT_API_URL is unset.",
+                          no_args_is_help=True)
+app.add_typer(prefect_app, name="local-prefect")
 
 
 def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -106,3 +114,78 @@ def demo() -> None:
     from sdb_agent.demo import run_demo
 
     run_demo(echo=typer.echo)
+
+
+@app.command("process")
+@one_line_errors
+def process(
+    issue_file: Annotated[Path | None, typer.Option(
+        "--issue-file", exists=True, dir_okay=False,
+        help="Webhook payload or REST issue JSON.")] = None,
+    issue_key: Annotated[str | None, typer.Option(
+        "--issue-key", help="Fetch the issue from Jira.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Process again even if completed.")] = False,
+) -> None:
+    """Run the process-issue flow now for one issue, against the configured services."""
+    from sdb_agent.errors import ConfigError
+    from sdb_agent.result_text import describe_result
+    from sdb_agent.runner import run_issue_now
+
+    if (issue_file is None) == (issue_key is None):
+        raise ConfigError("give exactly one of --issue-file and --issue-key")
+    payload = None
+    if issue_file is not None:
+        try:
+            payload = json.loads(issue_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{issue_file} is not JSON: {exc}") from None
+    result = run_issue_now(issue=payload, issue_key=issue_key, force=force)
+    for line in describe_result(result):
+        typer.echo(line)
+    if result.get("outcome") in {"failed", "refused"}:
+        raise typer.Exit(1)
+
+
+@history_app.callback()
+@one_line_errors
+def history_list(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, min=1, max=500, help="How many runs, newest first."),
+) -> None:
+    """List recent issue runs with their file and LLM-call counts and cost."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from db.history_queries import recent_runs
+    from db.session import get_engine
+
+    for run in recent_runs(get_engine(), limit=limit):
+        cost = "unpriced" if run["total_llm_cost"] is None else f"${run['total_llm_cost']:.4f}"
+        typer.echo(f"#{run['id']:<6} {run['issue_key']:<12} {run['status']:<10} "
+                   f"files={run['file_count']} llm_calls={run['llm_call_count']} {cost} "
+                   f"{run['pr_url'] or ''}")
+
+
+@history_app.command("show")
+@one_line_errors
+def history_show(history_id: int = typer.Argument(..., help="The run's history id.")) -> None:
+    """Show one run as JSON: the run, its files, LLM calls and git-host calls."""
+    from db.history_queries import run_detail
+    from db.session import get_engine
+    from sdb_agent.errors import SdbAgentError
+
+    detail = run_detail(get_engine(), history_id)
+    if detail is None:
+        raise SdbAgentError(f"no run with history id {history_id}")
+    typer.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
+
+
+@prefect_app.command("stop")
+@one_line_errors
+def local_prefect_stop() -> None:
+    """Stop the local Prefect server started by demo, process or serve."""
+    from deployments.local_prefect import LocalPrefectServer
+    from sdb_agent.settings import get_settings
+
+    stopped = LocalPrefectServer(get_settings().data_dir).stop()
+    typer.echo("local Prefect server stopped" if stopped else "no local Prefect server running")

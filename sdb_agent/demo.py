@@ -1,12 +1,60 @@
-"""`make demo`: bring up the embedded database with the migrated schema and say so."""
+"""`make demo`: the real process-issue flow on a bundled example, with nothing set up beforehand.
+
+It uses the embedded PostgreSQL, a scratch copy of `examples/sample-repo` behind the local git
+host, a local Prefect server (so the run is visible in its UI), and, without
+`OPENAI_API_KEY`, the OpenAI-compatible stand-in answering with canned responses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from db import migrate
+from db.migrate import PROJECT_ROOT
 from db.session import get_engine, masked, resolve_database_url
+from integrations.standins.openai_server import OpenAIStandin
+from sdb_agent.result_text import describe_result
+from sdb_agent.runner import prefect_api_url, run_issue_now
 from sdb_agent.settings import get_settings
+
+EXAMPLES = PROJECT_ROOT / "examples"
+GIT_IDENTITY = ["-c", "user.name=Material DB team", "-c", "user.email=team@example.com"]
+
+
+def prepare_sample_repo(repo: Path) -> Path:
+    """A git repository holding the sample sources, created once and kept between demos."""
+    if (repo / ".git").exists():
+        return repo
+    shutil.copytree(EXAMPLES / "sample-repo", repo)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 [*GIT_IDENTITY, "commit", "-q", "-m", "Material DB sources"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    return repo
+
+
+@contextmanager
+def canned_llm(echo: Callable[[str], None]) -> Iterator[None]:
+    """Serve the canned answers on 127.0.0.1 unless a real OPENAI_API_KEY is configured."""
+    if get_settings().openai_api_key is not None:
+        echo(f"LLM: {get_settings().llm_model} at {get_settings().openai_base_url or 'OpenAI'}")
+        yield
+        return
+    canned = json.loads((EXAMPLES / "canned-responses.json").read_text(encoding="utf-8"))
+    with OpenAIStandin() as standin:
+        standin.script("issue_spec", canned["issue_spec"])
+        for path, reply in canned["file_edits"].items():
+            standin.script("file_edits", reply, path=path)
+        os.environ |= {"OPENAI_BASE_URL": standin.base_url, "OPENAI_API_KEY": "canned-demo"}
+        get_settings.cache_clear()
+        echo("LLM: CANNED responses from examples/canned-responses.json, served by the "
+             "OpenAI-compatible stand-in (set OPENAI_API_KEY to call a real model)")
+        yield
 
 
 def run_demo(*, echo: Callable[[str], None]) -> None:
@@ -18,3 +66,19 @@ def run_demo(*, echo: Callable[[str], None]) -> None:
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     echo(f"schema: {before or 'empty'} -> {migrate.current_revision(engine)}")
+    repo = prepare_sample_repo((settings.data_dir / "demo" / "repo").resolve())
+    os.environ |= {"GIT_PROVIDER": "local", "LOCAL_REPO_PATH": str(repo),
+                   "TARGETS_FILE": str(EXAMPLES / "targets.yaml")}
+    get_settings.cache_clear()
+    echo(f"repository: {repo} (local git host; targets in examples/targets.yaml)")
+    api = prefect_api_url()
+    echo(f"Prefect UI: {api.removesuffix('/api')}  (API {api})")
+    payload = json.loads((EXAMPLES / "demo-issue.json").read_text(encoding="utf-8"))
+    echo(f"issue: {payload['issue']['key']} {payload['issue']['fields']['summary']}")
+    with canned_llm(echo):
+        result = run_issue_now(issue=payload, issue_key=None)
+    for line in describe_result(result):
+        echo(line)
+    if result.get("flow_run_id"):
+        echo(f"flow run: {api.removesuffix('/api')}/runs/flow-run/{result['flow_run_id']}")
+    echo(f"history: .venv/bin/sdb-agent history show {result['history_id']}")

@@ -6,9 +6,11 @@ Invalid values fail at start-up with `ConfigError`, whose message names the vari
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
     bitbucket_api_token: SecretStr | None = None
 
     targets_file: Path | None = None
+    max_file_concurrency: int = Field(default=8, ge=1, le=64)
+    edit_attempts: int = Field(default=3, ge=1, le=10)
+    prompt_token_budget: int = Field(default=12_000, ge=500)
+    run_lease_seconds: int = Field(default=300, ge=2)
+    branch_prefix: str = "sdb/"
+    commit_author: str = "sdb-agent <sdb-agent@localhost>"
 
     jira_webhook_secret: SecretStr | None = None
     jira_base_url: str | None = None
@@ -61,6 +69,41 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     api_token: SecretStr | None = None
+
+    # maintenance (flows/maintenance.py; README "Maintenance")
+    cost_budget_daily_usd: float | None = Field(default=None, gt=0)
+    report_timezone: str = "UTC"
+    report_time: str = "07:00"
+    backup_keep_daily: int = Field(default=7, ge=1)
+    backup_keep_weekly: int = Field(default=4, ge=0)
+    history_retention_months: int = Field(default=12, ge=1)
+    content_retention_days: int = Field(default=30, ge=1)
+    webhook_retention_days: int = Field(default=90, ge=1)
+    partition_premake_months: int = Field(default=3, ge=1, le=24)
+    stale_run_minutes: int = Field(default=60, ge=1)
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _report_timezone_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. UTC or Asia/Seoul") from None
+        return value
+
+    @field_validator("report_time")
+    @classmethod
+    def _report_time_is_hh_mm(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time of day; expected HH:MM") from None
+        return value
+
+    @field_validator("cost_budget_daily_usd", mode="before")
+    @classmethod
+    def _blank_budget_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from db import migrate
+
 CLI = str(Path(sys.executable).parent / "sdb-agent")
 
 
@@ -97,4 +99,4 @@ class TestAgainstARealDatabase:
     ) -> None:
         env = {**base_env, "DATABASE_URL": database_url.render_as_string(hide_password=False)}
         assert "base (empty)" in run_cli("db", "downgrade", "base", env=env).stdout
-        assert "-> 0001" in run_cli("db", "upgrade", env=env).stdout
+        assert f"-> {migrate.head_revision()}" in run_cli("db", "upgrade", env=env).stdout

@@ -1,0 +1,51 @@
+"""Read the LLM calls and issue runs of a time window into pandas, for the cost report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+CALLS = text("""
+SELECT l.id, l.created_at, l.history_id, i.issue_key, i.issue_summary, l.call_type, l.model,
+       l.prompt_tokens, l.completion_tokens, l.total_tokens, l.cached_tokens,
+       l.estimated_cost, l.cache_hit, l.success, l.duration_seconds
+FROM llm_call_history l LEFT JOIN issue_processing_history i ON i.id = l.history_id
+WHERE l.created_at >= :start AND l.created_at < :end
+ORDER BY l.created_at, l.id
+""")
+
+RUNS = text("""
+SELECT id, issue_key, status, completed_at, processing_duration_seconds
+FROM issue_processing_history
+WHERE completed_at >= :start AND completed_at < :end AND status IN ('completed', 'failed')
+""")
+
+NUMERIC = ("estimated_cost", "duration_seconds", "processing_duration_seconds")
+COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens")
+
+
+def _frame(engine: Engine, query: object, start: datetime, end: datetime) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.read_sql(query, conn, params={"start": start, "end": end})
+    for column in NUMERIC:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in COUNTS:
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    for column in ("created_at", "completed_at"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def load_calls(engine: Engine, *, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every LLM call (with its issue key and summary) created in [start, end)."""
+    return _frame(engine, CALLS, start, end)
+
+
+def load_runs(engine: Engine, *, start: datetime, end: datetime) -> pd.DataFrame:
+    """Issue runs that finished (completed or failed) in [start, end)."""
+    return _frame(engine, RUNS, start, end)

@@ -1,0 +1,232 @@
+"""Issue runs in `issue_processing_history`: claim, heartbeat, finish, and the failure paths.
+
+The claim is enforced by the database (partial unique index on active runs per issue key):
+of any number of concurrent claims exactly one inserts. A run whose heartbeat has stopped for
+longer than the lease (its process was killed) is failed and taken over.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from db.models import ACTIVE_STATUSES, IssueProcessingHistory
+from db.models import LlmCallHistory as Call
+
+Run = IssueProcessingHistory
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: Literal["claimed", "already_processing", "already_completed"]
+    history_id: int
+    pr_url: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def find_completed(
+    engine: Engine, *, issue_key: str, spec_hash: str
+) -> tuple[int, str | None] | None:
+    """The newest completed run of the same issue content, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Run.id, Run.pr_url)
+            .where(
+                Run.issue_key == issue_key, Run.spec_hash == spec_hash, Run.status == "completed"
+            )
+            .order_by(Run.id.desc())
+            .limit(1)
+        ).first()
+    return (row.id, row.pr_url) if row else None
+
+
+def _take_over_stale(engine: Engine, *, issue_key: str, lease: timedelta) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(Run)
+            .where(
+                Run.issue_key == issue_key,
+                Run.status.in_(ACTIVE_STATUSES),
+                or_(
+                    Run.heartbeat_at < _now() - lease,
+                    Run.heartbeat_at.is_(None) & (Run.created_at < _now() - lease),
+                ),
+            )
+            .values(
+                status="failed",
+                completed_at=_now(),
+                error_message=f"abandoned: no heartbeat for over {lease}; taken over by a rerun",
+            )
+        )
+
+
+def claim(
+    engine: Engine,
+    *,
+    issue_key: str,
+    summary: str,
+    issue_data: dict[str, Any],
+    spec_hash: str,
+    flow_run_id: uuid.UUID | None,
+    force: bool,
+    lease: timedelta,
+) -> Claim:
+    """Insert the `processing` row, or report the active or completed run that stops us."""
+    if not force:
+        done = find_completed(engine, issue_key=issue_key, spec_hash=spec_hash)
+        if done:
+            return Claim("already_completed", done[0], done[1])
+    _take_over_stale(engine, issue_key=issue_key, lease=lease)
+    now = _now()
+    try:
+        with engine.begin() as conn:
+            history_id = conn.execute(
+                insert(Run)
+                .values(
+                    issue_key=issue_key,
+                    issue_summary=summary,
+                    status="processing",
+                    started_at=now,
+                    heartbeat_at=now,
+                    issue_data=issue_data,
+                    spec_hash=spec_hash,
+                    flow_run_id=flow_run_id,
+                )
+                .returning(Run.id)
+            ).scalar_one()
+    except IntegrityError:
+        with engine.connect() as conn:
+            active = conn.execute(
+                select(Run.id).where(Run.issue_key == issue_key, Run.status.in_(ACTIVE_STATUSES))
+            ).scalar()
+        if active is None:  # the active run finished between our insert and this read
+            return claim(
+                engine,
+                issue_key=issue_key,
+                summary=summary,
+                issue_data=issue_data,
+                spec_hash=spec_hash,
+                flow_run_id=flow_run_id,
+                force=force,
+                lease=lease,
+            )
+        return Claim("already_processing", int(active))
+    return Claim("claimed", int(history_id))
+
+
+def heartbeat(engine: Engine, history_id: int, **progress: Any) -> None:
+    """Prove the run is alive; optionally record progress columns (e.g. branch_name)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(Run)
+            .where(Run.id == history_id, Run.status == "processing")
+            .values(heartbeat_at=_now(), **progress)
+        )
+
+
+def finish(
+    engine: Engine,
+    *,
+    history_id: int,
+    status: Literal["completed", "failed"],
+    modified_files_count: int,
+    result_data: dict[str, Any],
+    error_message: str | None,
+    pr_url: str | None,
+    branch_name: str | None,
+) -> None:
+    now = _now()
+    with engine.begin() as conn:
+        started = conn.execute(select(Run.started_at).where(Run.id == history_id)).scalar_one()
+        conn.execute(
+            update(Run)
+            .where(Run.id == history_id)
+            .values(
+                status=status,
+                completed_at=now,
+                heartbeat_at=now,
+                processing_duration_seconds=Decimal(
+                    f"{(now - (started or now)).total_seconds():.3f}"
+                ),
+                modified_files_count=modified_files_count,
+                result_data=result_data,
+                error_message=error_message,
+                pr_url=pr_url,
+                branch_name=branch_name,
+            )
+        )
+
+
+def fail_active_for_flow_run(engine: Engine, flow_run_id: uuid.UUID, message: str) -> int:
+    """Mark the run of a failed or crashed Prefect flow run failed; returns rows changed."""
+    with engine.begin() as conn:
+        return conn.execute(
+            update(Run)
+            .where(Run.flow_run_id == flow_run_id, Run.status.in_(ACTIVE_STATUSES))
+            .values(status="failed", completed_at=_now(), error_message=message[:2000])
+        ).rowcount
+
+
+def record_refused(
+    engine: Engine,
+    *,
+    issue_key: str,
+    summary: str,
+    issue_data: dict[str, Any],
+    flow_run_id: uuid.UUID | None,
+    reason: str,
+) -> int:
+    """A run refused before any spend (bad issue, bad configuration), recorded as failed."""
+    now = _now()
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                insert(Run)
+                .values(
+                    issue_key=issue_key,
+                    issue_summary=summary or None,
+                    status="failed",
+                    started_at=now,
+                    completed_at=now,
+                    processing_duration_seconds=Decimal(0),
+                    issue_data=issue_data,
+                    flow_run_id=flow_run_id,
+                    error_message=reason,
+                    result_data={"outcome": "refused", "reason": reason},
+                )
+                .returning(Run.id)
+            ).scalar_one()
+        )
+
+
+@dataclass(frozen=True)
+class RunCosts:
+    cost: Decimal
+    unpriced_calls: int
+    tokens: int
+    calls: int
+    cache_hits: int
+
+
+def run_costs(engine: Engine, history_id: int) -> RunCosts:
+    """LLM totals of one run, with unpriced calls counted apart (never as $0)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                func.coalesce(func.sum(Call.estimated_cost), 0),
+                func.count().filter(Call.estimated_cost.is_(None), ~Call.cache_hit),
+                func.coalesce(func.sum(Call.total_tokens), 0),
+                func.count(),
+                func.count().filter(Call.cache_hit),
+            ).where(Call.history_id == history_id)
+        ).one()
+    return RunCosts(Decimal(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))

@@ -1,0 +1,97 @@
+"""A local Prefect server in the data directory, for when no `PREFECT_API_URL` is configured.
+
+Prefect's ephemeral mode loses task-run records and has no UI, so the demo, `process` and
+`serve` use a real server: started once in the background (state in `.data/prefect/`, log in
+`server.log`), reused while it answers, stopped with `sdb-agent local-prefect stop`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from prefect.settings import PREFECT_API_URL
+
+from sdb_agent.errors import SdbAgentError
+
+STARTUP_SECONDS = 90
+
+
+def configured_api_url() -> str | None:
+    value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        return requests.get(f"{api_url}/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalPrefectServer:
+    def __init__(self, data_dir: Path) -> None:
+        self.home = (data_dir / "prefect").resolve()
+        self.url_file = self.home / "api_url"
+        self.pid_file = self.home / "server.pid"
+
+    def running_url(self) -> str | None:
+        if self.url_file.exists():
+            url = self.url_file.read_text().strip()
+            if _healthy(url):
+                return url
+        return None
+
+    def ensure(self) -> str:
+        """The API URL of the running local server, starting it if needed."""
+        url = self.running_url()
+        if url:
+            return url
+        self.home.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/api"
+        env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_API_URL": "",
+               "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+               "PREFECT_UI_API_URL": url}
+        with open(self.home / "server.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start"], env=env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pid_file.write_text(str(process.pid))
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SdbAgentError(f"the local Prefect server exited; see {self.home}/server.log")
+            if _healthy(url):
+                self.url_file.write_text(url)
+                return url
+            time.sleep(0.5)
+        self.stop()
+        raise SdbAgentError(f"the local Prefect server did not start within {STARTUP_SECONDS} s; "
+                            f"see {self.home}/server.log")
+
+    def stop(self) -> bool:
+        """Stop the server this data directory started; False if none was running."""
+        if not self.pid_file.exists():
+            return False
+        pid = int(self.pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        self.pid_file.unlink(missing_ok=True)
+        self.url_file.unlink(missing_ok=True)
+        return True

@@ -1,0 +1,189 @@
+"""process-issue: one Jira issue becomes one branch, one commit and one PR.
+
+claim (DB dedupe) -> read targets -> spec (LLM) || branch -> edit files (mapped, concurrent)
+-> one commit -> PR (reused if open) -> finalize. Each step is a task that records history;
+hooks fail the history row if the flow fails or crashes, and a heartbeat lets a rerun take
+over a run whose process was killed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.futures import as_completed
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from db import issue_runs
+from db.migrate import require_current_schema
+from db.session import get_engine
+from flows.heartbeat import Heartbeat
+from integrations.jira import Issue, parse_issue
+from sdb_agent.logging_setup import install_redaction
+from sdb_agent.redaction import redact, secret_values
+from sdb_agent.settings import Settings, get_settings
+from sdb_agent.targets import TargetsConfig, load_targets
+from tasks.artifacts import FileProgress, publish_results
+from tasks.branch import branch_name, ensure_branch
+from tasks.commit import commit_changes
+from tasks.edit_file import edit_file
+from tasks.intake import fetch_issue_by_key, find_base, read_target
+from tasks.outcomes import FileOutcome
+from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
+from tasks.retry import BACKOFF, JITTER, database_hiccup
+from tasks.spec import convert_spec
+
+
+def _run_name() -> str:
+    parameters = flow_run.parameters or {}
+    payload = parameters.get("issue") or {}
+    inner = payload.get("issue", payload) if isinstance(payload, dict) else {}
+    key = inner.get("key") if isinstance(inner, dict) else None
+    return str(key or parameters.get("issue_key") or "issue")
+
+
+def _mark_failed(flow: Any, run: Any, state: Any) -> None:
+    message = f"flow run {state.name}: {state.message or 'no message'}"
+    issue_runs.fail_active_for_flow_run(get_engine(), run.id, message)
+
+
+def spec_hash(issue: Issue, targets: TargetsConfig, model: str) -> str:
+    """Identifies the issue content that matters: same hash, same PR."""
+    material = {"summary": issue.summary, "description": issue.description,
+                "targets": targets.digest, "model": model}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
+      retry_condition_fn=database_hiccup)
+def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int) -> issue_runs.Claim:
+    flow_run_id = uuid.UUID(str(flow_run.id)) if flow_run.id else None
+    return issue_runs.claim(get_engine(), issue_key=issue.key, summary=issue.summary,
+                            issue_data=issue.raw, spec_hash=digest, flow_run_id=flow_run_id,
+                            force=force, lease=timedelta(seconds=lease_seconds))
+
+
+@flow(name="process-issue", flow_run_name=_run_name, on_failure=[_mark_failed],
+      on_crashed=[_mark_failed], task_runner=ThreadPoolTaskRunner(max_workers=16))
+def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = None,
+                  force: bool = False) -> dict[str, Any]:
+    """Turn a Jira issue (webhook or REST JSON, or just its key) into a pull request."""
+    settings = get_settings()
+    install_redaction(settings)
+    engine = get_engine()
+    require_current_schema(engine)
+    if issue is None and issue_key is None:
+        raise ValueError("give the issue JSON or its key")
+    parsed = parse_issue(issue) if issue is not None else fetch_issue_by_key(str(issue_key))
+    if not parsed.summary and not parsed.description:
+        reason = f"{parsed.key} has no summary and no description: nothing to implement"
+        history_id = issue_runs.record_refused(
+            engine, issue_key=parsed.key, summary=parsed.summary, issue_data=parsed.raw,
+            flow_run_id=_flow_run_uuid(), reason=reason)
+        get_run_logger().error(reason)
+        return {"outcome": "refused", "history_id": history_id, "reason": reason}
+    targets = load_targets(settings.targets_file)
+    claim = claim_run(parsed, spec_hash(parsed, targets, settings.llm_model), force,
+                      settings.run_lease_seconds)
+    if claim.outcome != "claimed":
+        get_run_logger().info("%s: %s (history #%s)", parsed.key, claim.outcome, claim.history_id)
+        return {"outcome": claim.outcome, "history_id": claim.history_id, "pr_url": claim.pr_url}
+    with Heartbeat(engine, claim.history_id, interval=settings.run_lease_seconds / 3):
+        try:
+            return _process(settings, parsed, targets, claim.history_id)
+        except Exception as exc:
+            reason = redact(f"{type(exc).__name__}: {exc}", secret_values(settings))
+            issue_runs.finish(engine, history_id=claim.history_id, status="failed",
+                              modified_files_count=0, result_data={"outcome": "failed"},
+                              error_message=reason, pr_url=None, branch_name=None)
+            raise
+
+
+def _flow_run_uuid() -> uuid.UUID | None:
+    return uuid.UUID(str(flow_run.id)) if flow_run.id else None
+
+
+def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
+             history_id: int) -> dict[str, Any]:
+    logger = get_run_logger()
+    engine = get_engine()
+    base = find_base(history_id)
+    reads = read_target.map(history_id, unmapped(base), list(targets.targets))
+    originals = [future.result() for future in reads]
+    spec_future = convert_spec.submit(history_id, issue)
+    name = branch_name(settings.branch_prefix, issue.key, issue.summary)
+    branch_future = ensure_branch.submit(history_id, name, base)
+    progress = FileProgress(issue.key, len(targets.targets))
+    edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(spec_future),
+                          unmapped(targets.default_encoding))
+    by_path: dict[str, FileOutcome] = {}
+    for future in as_completed(list(edits)):
+        outcome = future.result()
+        by_path[outcome.path] = outcome
+        progress.advance()
+    outcomes = [by_path[t.path] for t in targets.targets]
+    spec, branch = spec_future.result(), branch_future.result()
+    applied = [o for o in outcomes if o.status == "applied"]
+    spec_file = targets.spec_file(issue.key)
+    result: dict[str, Any] = {"spec_markdown": spec, "spec_file": spec_file,
+                              "branch": branch.name, "base_commit": base.commit,
+                              "files": [o.for_history() for o in outcomes]}
+    if not applied:
+        return _finish_failed(history_id, issue, outcomes, result, branch.name,
+                              "no target file could be edited; nothing was committed")
+    files = {o.path: o.data for o in applied if o.data is not None}
+    files[spec_file] = f"# {issue.key}: {issue.summary}\n\n{spec}\n".encode()
+    commit = commit_changes(history_id, branch, files, targets, spec_file,
+                            f"{issue.key}: {issue.summary}\n\nGenerated by sdb-agent.",
+                            settings.commit_author)
+    costs = issue_runs.run_costs(engine, history_id)
+    cost_text = format_cost(costs.cost, costs.unpriced_calls)
+    description = pr_description(issue=issue, spec=spec, outcomes=outcomes, spec_file=spec_file,
+                                 cost_text=cost_text, history_id=history_id)
+    pr = open_pull_request(history_id, branch.name, base.name, pr_title(issue), description)
+    result |= {"outcome": "completed", "commit": commit.commit, "commit_reused": commit.reused,
+               "pr": {"id": pr.id, "url": pr.url, "title": pr.title},
+               "cost_usd": str(costs.cost), "unpriced_calls": costs.unpriced_calls,
+               "tokens": costs.tokens, "llm_calls": costs.calls, "cache_hits": costs.cache_hits}
+    failed = [o.path for o in outcomes if o.status == "failed"]
+    issue_runs.finish(engine, history_id=history_id, status="completed",
+                      modified_files_count=len(applied), result_data=result,
+                      error_message=f"failed files: {', '.join(failed)}" if failed else None,
+                      pr_url=pr.url, branch_name=branch.name)
+    publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=pr.url,
+                    summary_markdown=_summary(issue, spec, outcomes, cost_text, pr.url))
+    logger.info("%s: PR %s with %d of %d files", issue.key, pr.url, len(applied), len(outcomes))
+    return {**result, "history_id": history_id, "flow_run_id": str(_flow_run_uuid())}
+
+
+def _finish_failed(history_id: int, issue: Issue, outcomes: list[FileOutcome],
+                   result: dict[str, Any], branch: str, reason: str) -> dict[str, Any]:
+    costs = issue_runs.run_costs(get_engine(), history_id)
+    result |= {"outcome": "failed", "cost_usd": str(costs.cost),
+               "unpriced_calls": costs.unpriced_calls, "tokens": costs.tokens}
+    issue_runs.finish(get_engine(), history_id=history_id, status="failed",
+                      modified_files_count=0, result_data=result, error_message=reason,
+                      pr_url=None, branch_name=branch)
+    cost_text = format_cost(costs.cost, costs.unpriced_calls)
+    publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=None,
+                    summary_markdown=_summary(issue, result["spec_markdown"], outcomes,
+                                              cost_text, None, reason))
+    get_run_logger().error("%s: %s", issue.key, reason)
+    return {**result, "history_id": history_id, "error": reason}
+
+
+def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], cost_text: str,
+             pr_url: str | None, error: str | None = None) -> str:
+    excerpt = spec[:800] + (" …" if len(spec) > 800 else "")
+    lines = [f"# {issue.key}: {issue.summary}", "",
+             f"**Pull request:** {pr_url}" if pr_url else f"**Failed:** {error}", "",
+             f"**LLM cost:** {cost_text}", "", "## Spec (excerpt)", excerpt]
+    errors = [o for o in outcomes if o.error]
+    if errors:
+        lines += ["", "## Errors", *[f"- `{o.path}`: {o.error}" for o in errors]]
+    return "\n".join(lines)

@@ -1,0 +1,32 @@
+"""The work branch: a stable name from the issue, created once and reused on reruns."""
+
+from __future__ import annotations
+
+import re
+
+from prefect import task
+
+from db import issue_runs
+from db.session import get_engine
+from integrations.git_host import BranchRef
+from tasks.context import git_host_for
+from tasks.retry import BACKOFF, JITTER, database_hiccup
+
+
+def branch_name(prefix: str, issue_key: str, summary: str) -> str:
+    """`sdb/MAT-42-add-titanium-alloy`: ASCII words of the summary, at most 40 characters."""
+    words = re.findall(r"[a-z0-9]+", summary.lower())
+    slug = ""
+    for word in words:
+        if len(slug) + len(word) + 1 > 40:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return f"{prefix}{issue_key}" + (f"-{slug}" if slug else "")
+
+
+@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
+      retry_condition_fn=database_hiccup)
+def ensure_branch(history_id: int, name: str, base: BranchRef) -> BranchRef:
+    branch = git_host_for(history_id).create_branch(name, from_commit=base.commit)
+    issue_runs.heartbeat(get_engine(), history_id, branch_name=branch.name)
+    return branch

@@ -1,0 +1,38 @@
+"""One commit with every edited file plus the spec, or none if the branch already has them."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+
+from integrations.errors import PathRefused
+from integrations.git_host import BranchRef
+from sdb_agent.targets import TargetsConfig
+from tasks.context import git_host_for
+from tasks.outcomes import CommitOutcome
+from tasks.retry import BACKOFF, JITTER, database_hiccup
+
+
+def in_scope(paths: list[str], targets: TargetsConfig, spec_file: str) -> None:
+    """Refuse any path that is neither a configured target nor the spec file."""
+    allowed = {t.path for t in targets.targets} | {spec_file}
+    stray = sorted(set(paths) - allowed)
+    if stray:
+        raise PathRefused(f"refused to write {', '.join(stray)}: not a configured target")
+
+
+@task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
+      retry_condition_fn=database_hiccup)
+def commit_changes(history_id: int, branch: BranchRef, files: dict[str, bytes],
+                   targets: TargetsConfig, spec_file: str, message: str,
+                   author: str) -> CommitOutcome:
+    in_scope(list(files), targets, spec_file)
+    host = git_host_for(history_id)
+    tip = host.get_branch(branch.name) or branch
+    changed = {path: data for path, data in files.items()
+               if host.read_file(tip.commit, path) != data}
+    if not changed:
+        get_run_logger().info("branch %s already holds every file; no new commit", branch.name)
+        return CommitOutcome(commit=tip.commit, files=tuple(sorted(files)), reused=True)
+    commit = host.commit_files(branch=branch.name, parent=tip.commit, files=changed,
+                               message=message, author=author)
+    return CommitOutcome(commit=commit, files=tuple(sorted(changed)), reused=False)

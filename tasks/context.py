@@ -1,0 +1,31 @@
+"""Per-task access to the run's clients, each recording into this run's history rows."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect.runtime import task_run
+
+from db.recorder import HistoryRecorder
+from db.session import get_engine
+from integrations.factory import build_git_host, build_llm_client
+from integrations.git_host import GitHost
+from integrations.llm.client import LlmClient
+from sdb_agent.settings import get_settings
+
+
+def current_task_run_id() -> uuid.UUID | None:
+    value = task_run.id
+    return uuid.UUID(str(value)) if value else None
+
+
+def recorder_for(history_id: int) -> HistoryRecorder:
+    return HistoryRecorder(get_engine(), history_id=history_id, task_run_id=current_task_run_id())
+
+
+def git_host_for(history_id: int) -> GitHost:
+    return build_git_host(get_settings(), recorder_for(history_id))
+
+
+def llm_with(recorder: HistoryRecorder) -> LlmClient:
+    return build_llm_client(get_settings(), recorder, get_engine())

@@ -1,0 +1,149 @@
+"""One target file: prompt, apply with the edit engine, prove the bytes, record the row.
+
+A failed apply is sent back to the LLM with the engine's error, up to `EDIT_ATTEMPTS` times.
+Any failure ends as a `failed` outcome for this file only; the other files go on.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from prefect import get_run_logger, task
+
+from db.file_history import record_file
+from db.session import get_engine
+from editing import (
+    EditError,
+    EditResult,
+    FileRefusedError,
+    apply_edits,
+    build_window,
+    create_file,
+    decide_encoding,
+    parse_edit_reply,
+)
+from integrations.errors import IntegrationError
+from integrations.llm.client import LlmClient, LlmOutputError, LlmResult
+from integrations.llm.prompts import edit_messages, new_file_messages
+from integrations.llm.schemas import Kind
+from sdb_agent.settings import get_settings
+from sdb_agent.targets import Target
+from tasks.context import current_task_run_id, llm_with, recorder_for
+from tasks.outcomes import FileOutcome
+from tasks.retry import BACKOFF, JITTER, database_hiccup
+
+
+def _excerpt(text: str, spec: str, budget: int) -> tuple[str, str]:
+    window = build_window(text, spec, token_budget=budget)
+    if window.whole_file:
+        return window.text, "The whole file follows, with line numbers (not part of the file)."
+    return window.text, (f"Excerpts of the file ({window.file_lines} lines) follow, with line "
+                         "numbers (not part of the file); copy `search` text exactly.")
+
+
+class _Attempts:
+    """Accumulates tokens and cost over the attempts of one file."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.tokens = 0
+        self.cost: Decimal | None = Decimal(0)
+
+    def add(self, result: LlmResult) -> None:
+        self.tokens += result.prompt_tokens + result.completion_tokens
+        self.cost = None if self.cost is None or result.cost is None else self.cost + result.cost
+
+
+def _propose(llm: LlmClient, target: Target, original: bytes | None, spec: str,
+             default_encoding: str | None, feedback: list[str],
+             attempts: _Attempts) -> tuple[EditResult, str]:
+    settings = get_settings()
+    if original is None:
+        result = llm.complete(Kind.NEW_FILE, new_file_messages(
+            path=target.path, instructions=target.instructions, spec=spec, feedback=feedback))
+        attempts.add(result)
+        content = str(result.data["content"])
+        return create_file(content, path=target.path,
+                           encoding=target.encoding or default_encoding or "utf-8"), "new file"
+    decoded = decide_encoding(original, configured=target.encoding,
+                              default_encoding=default_encoding)
+    excerpt, note = _excerpt(decoded.text, spec, settings.prompt_token_budget)
+    result = llm.complete(Kind.FILE_EDITS, edit_messages(
+        path=target.path, instructions=target.instructions, excerpt=excerpt, excerpt_note=note,
+        spec=spec, feedback=feedback))
+    attempts.add(result)
+    reply = parse_edit_reply(result.data)
+    edited = apply_edits(original, reply.edits, path=target.path,
+                         configured_encoding=target.encoding, default_encoding=default_encoding,
+                         max_bytes=target.max_bytes)
+    return edited, reply.summary
+
+
+def _text_of(data: bytes | None, label: str | None, default_encoding: str | None) -> str | None:
+    if data is None:
+        return None
+    configured = None if not label or "+bom" in label or label == "ascii" else label
+    return decide_encoding(data, configured=configured, default_encoding=default_encoding).text
+
+
+@task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
+      retry_condition_fn=database_hiccup, task_run_name="edit {target.path}")
+def edit_file(history_id: int, target: Target, original: bytes | None, spec: str,
+              default_encoding: str | None) -> FileOutcome:
+    logger = get_run_logger()
+    recorder = recorder_for(history_id)
+    llm = llm_with(recorder)
+    action = "created" if original is None else "modified"
+    attempts = _Attempts()
+    feedback: list[str] = []
+    error = "no attempt made"
+    if original is not None and len(original) > target.max_bytes:
+        error = f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}"
+    else:
+        while attempts.count < get_settings().edit_attempts:
+            attempts.count += 1
+            try:
+                edited, summary = _propose(llm, target, original, spec, default_encoding,
+                                           feedback, attempts)
+            except FileRefusedError as exc:
+                error = str(exc)
+                break
+            except EditError as exc:
+                error = str(exc)
+                feedback.append(error)
+            except LlmOutputError as exc:
+                error = str(exc)
+                feedback.append(exc.feedback)
+            except IntegrationError as exc:
+                error = str(exc)
+                break
+            else:
+                return _applied(history_id, target, original, edited, summary, action, attempts,
+                                default_encoding, recorder.failures)
+            logger.warning("%s: attempt %d failed: %s", target.path, attempts.count, error[:300])
+    record_file(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
+                path=target.path, action=action, outcome="failed", error_message=error,
+                original_content=_text_of(original, target.encoding, default_encoding)
+                if original is not None and len(original) <= target.max_bytes else None)
+    return FileOutcome(path=target.path, status="failed", action=action, error=error,
+                       attempts=attempts.count, tokens=attempts.tokens, cost=attempts.cost,
+                       recording_failures=tuple(recorder.failures))
+
+
+def _applied(history_id: int, target: Target, original: bytes | None, edited: EditResult,
+             summary: str, action: str, attempts: _Attempts, default_encoding: str | None,
+             recording_failures: list[str]) -> FileOutcome:
+    record_file(
+        get_engine(), history_id=history_id, task_run_id=current_task_run_id(), path=target.path,
+        action=action, outcome="applied", diff_text=edited.diff, diff_count=edited.edit_count,
+        hunk_count=edited.hunk_count, original_encoding=edited.original_encoding,
+        modified_encoding=edited.final_encoding, eol_style=edited.eol.value,
+        original_content=_text_of(original, edited.original_encoding, default_encoding),
+        modified_content=_text_of(edited.data, edited.final_encoding, default_encoding),
+        summary=summary)
+    return FileOutcome(
+        path=target.path, status="applied", action="created" if original is None else "modified",
+        data=edited.data, summary=summary, edit_count=edited.edit_count,
+        hunk_count=edited.hunk_count, original_encoding=edited.original_encoding,
+        final_encoding=edited.final_encoding, eol=edited.eol.value, attempts=attempts.count,
+        tokens=attempts.tokens, cost=attempts.cost, recording_failures=tuple(recording_failures))

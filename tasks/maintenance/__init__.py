@@ -1,0 +1,1 @@
+"""Prefect tasks of the scheduled maintenance flows; each wraps one `db`/`reports` helper."""

@@ -1,0 +1,64 @@
+"""Tasks of the daily cost report: load, compute, publish artifacts, email."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from db.cost_data import load_calls, load_runs
+from integrations.email import send_email, smtp_configured
+from reports.cost_email import build_email
+from reports.cost_render import to_markdown
+from reports.cost_report import CHART_DAYS, CostReport, build_report, local_window
+from sdb_agent.settings import Settings
+from tasks.maintenance.common import engine, publish_artifacts
+
+ARTIFACT_KEY = "daily-cost-report"
+
+
+@task(name="load-cost-data", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def load_task(*, day: date, tz: ZoneInfo) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calls of the 14 local days ending on `day`, and the issue runs finished on `day`."""
+    eng = engine()
+    start, end = local_window(first=day - timedelta(days=CHART_DAYS - 1), last=day, tz=tz)
+    day_start, day_end = local_window(first=day, last=day, tz=tz)
+    return load_calls(eng, start=start, end=end), load_runs(eng, start=day_start, end=day_end)
+
+
+@task(name="build-cost-report", cache_policy=NO_CACHE)
+def build_task(
+    calls: pd.DataFrame, runs: pd.DataFrame, *, day: date, tz: ZoneInfo, budget: float | None
+) -> CostReport:
+    report = build_report(calls, runs, day=day, tz=tz, budget_usd=budget)
+    logger = get_run_logger()
+    for alert in report.alerts:
+        logger.warning(alert)
+    return report
+
+
+@task(name="publish-cost-artifacts", cache_policy=NO_CACHE)
+def artifacts_task(report: CostReport) -> None:
+    table = [{"dimension": "model", **row} for row in report.by_model.to_dict("records")]
+    table += [{"dimension": "call_type", **row}
+              for row in report.by_call_type.to_dict("records")]
+    publish_artifacts(key=ARTIFACT_KEY, markdown=to_markdown(report), table=table,
+                      description=f"LLM cost on {report.day} ({report.timezone})")
+
+
+@task(name="email-cost-report", retries=3, retry_delay_seconds=60, cache_policy=NO_CACHE)
+def email_task(report: CostReport, *, settings: Settings) -> bool:
+    """Send the report; True when sent, False (logged plainly) when SMTP is not configured."""
+    logger = get_run_logger()
+    missing = smtp_configured(settings)
+    if missing:
+        logger.info("no email sent: %s; the report is in the Prefect artifacts", missing)
+        return False
+    message = build_email(report, sender=settings.report_email_from or "",
+                          recipients=settings.report_recipients)
+    send_email(message, settings=settings)
+    logger.info("emailed the cost report to %d recipient(s)", len(settings.report_recipients))
+    return True

@@ -1,0 +1,19 @@
+"""Task: fail history rows whose flow run is over or that have been active too long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.maintenance.common import engine
+from tasks.reaper import ReapResult, reap_stale_runs
+
+
+@task(name="reap-stale-runs", cache_policy=NO_CACHE)
+def reap_task(*, older_than: timedelta) -> ReapResult:
+    result = reap_stale_runs(engine(), older_than=older_than)
+    get_run_logger().info("examined %d active run(s), reaped %d", result.examined,
+                          len(result.reaped))
+    return result

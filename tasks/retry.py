@@ -1,0 +1,37 @@
+"""Which failures a Prefect task retry may repeat, so no failure has two retry layers.
+
+The LLM SDK and the Bitbucket client already retry their transport failures; a
+`TransientError` from them means their budget is spent, so tasks do not retry it. Tasks
+retry what no client retries: a dropped connection to the history database, and (for Jira,
+whose client makes one attempt) `TransientError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from integrations.errors import TransientError
+
+BACKOFF = exponential_backoff(backoff_factor=2)
+JITTER = 0.5
+
+
+def _exception(state: Any) -> BaseException | None:
+    try:
+        state.result(raise_on_failure=True)
+    except BaseException as exc:
+        return exc
+    return None
+
+
+def database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
+    exc = _exception(state)
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def transient_or_database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
+    return isinstance(_exception(state), TransientError) or database_hiccup(task, task_run, state)
