@@ -3,7 +3,8 @@
 The dump is written to `<name>.partial` and fsynced; it is renamed to `<name>` (with a
 `<name>.sha256` beside it) only after verification: the `PGDMP` magic bytes, `pg_restore
 --list` (the table of contents) and a full `pg_restore` to /dev/null (every data block is
-read and decompressed, so truncation and flipped bytes are caught). A failed run removes its
+read and decompressed, so truncation and damaged data blocks are caught), after checking
+the file still has the sha256 taken right after the dump was fsynced. A failed run removes its
 partial file, so nothing half-written ever looks like a backup.
 """
 
@@ -58,12 +59,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_dump(client: PgClient, path: Path) -> None:
-    """Raise `BackupError` unless the file is a complete, readable custom-format dump."""
+def verify_dump(client: PgClient, path: Path, *, sha256: str) -> None:
+    """Raise `BackupError` unless the file is the dump that was written (same sha256) and a
+    complete, readable custom-format dump."""
     with path.open("rb") as handle:
         head = handle.read(len(MAGIC))
     if head != MAGIC:
         raise BackupError(f"{path.name} is not a pg_dump custom-format file (no PGDMP header)")
+    if file_sha256(path) != sha256:
+        raise BackupError(f"{path.name} changed since it was written (sha256 differs)")
     listing = client.run("pg_restore", "--list", str(path))
     if listing.returncode != 0:
         raise BackupError(f"pg_restore --list failed on {path.name}: {failure_reason(listing)}")

@@ -85,7 +85,7 @@ def verify_task(
         server_version=server_version, now=now,
     )
     try:
-        backup.verify_dump(client, dump.partial)
+        backup.verify_dump(client, dump.partial, sha256=dump.sha256)
     except BackupError:
         dump.partial.unlink(missing_ok=True)
         backup_catalog.mark(eng, backup_id, deleted_at=datetime.now(UTC))
