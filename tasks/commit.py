@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
+from prefect import task
 
 from integrations.errors import PathRefused
 from integrations.git_host import BranchRef
 from sdb_agent.targets import TargetsConfig
-from tasks.context import git_host_for
+from tasks.context import git_host_for, task_logger
 from tasks.outcomes import CommitOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -31,7 +31,7 @@ def commit_changes(history_id: int, branch: BranchRef, files: dict[str, bytes],
     changed = {path: data for path, data in files.items()
                if host.read_file(tip.commit, path) != data}
     if not changed:
-        get_run_logger().info("branch %s already holds every file; no new commit", branch.name)
+        task_logger().info("branch %s already holds every file; no new commit", branch.name)
         return CommitOutcome(commit=tip.commit, files=tuple(sorted(files)), reused=True)
     commit = host.commit_files(branch=branch.name, parent=tip.commit, files=changed,
                                message=message, author=author)

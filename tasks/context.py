@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
+from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 from prefect.runtime import task_run
 
 from db.recorder import HistoryRecorder
@@ -29,3 +32,12 @@ def git_host_for(history_id: int) -> GitHost:
 
 def llm_with(recorder: HistoryRecorder) -> LlmClient:
     return build_llm_client(get_settings(), recorder, get_engine())
+
+
+def task_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The Prefect run logger inside a run; a plain logger when a task's function is called
+    directly (the benchmark's plain-Python baseline)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("sdb_agent.tasks")

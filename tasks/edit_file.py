@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from prefect import get_run_logger, task
+from prefect import task
 
 from db.file_history import record_file
 from db.session import get_engine
@@ -28,7 +28,7 @@ from integrations.llm.prompts import edit_messages, new_file_messages
 from integrations.llm.schemas import Kind
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
-from tasks.context import current_task_run_id, llm_with, recorder_for
+from tasks.context import current_task_run_id, llm_with, recorder_for, task_logger
 from tasks.outcomes import FileOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -90,7 +90,7 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
       retry_condition_fn=database_hiccup, task_run_name="edit {target.path}")
 def edit_file(history_id: int, target: Target, original: bytes | None, spec: str,
               default_encoding: str | None) -> FileOutcome:
-    logger = get_run_logger()
+    logger = task_logger()
     recorder = recorder_for(history_id)
     llm = llm_with(recorder)
     action = "created" if original is None else "modified"

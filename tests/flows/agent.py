@@ -1,0 +1,86 @@
+"""A whole offline setup for the process-issue flow: Bitbucket emulator, LLM stand-in,
+targets file and settings, all pointed at this test's PostgreSQL and the session's Prefect API."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from db.models import IssueProcessingHistory
+from integrations.standins.bitbucket import BitbucketEmulator
+from integrations.standins.openai_server import OpenAIStandin
+from sdb_agent.demo import EXAMPLES
+
+TOKEN = "bbat-test-token-123"
+
+
+def sample_files() -> dict[str, bytes]:
+    root = EXAMPLES / "sample-repo"
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def canned() -> dict[str, Any]:
+    return json.loads((EXAMPLES / "canned-responses.json").read_text(encoding="utf-8"))
+
+
+def demo_issue() -> dict[str, Any]:
+    return json.loads((EXAMPLES / "demo-issue.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class Agent:
+    bitbucket: BitbucketEmulator
+    llm: OpenAIStandin
+    engine: Engine
+    env: dict[str, str]
+    targets_file: Path
+    payload: dict[str, Any] = field(default_factory=demo_issue)
+
+    def script_canned(self) -> None:
+        answers = canned()
+        self.llm.script("issue_spec", answers["issue_spec"])
+        for path, reply in answers["file_edits"].items():
+            self.llm.script("file_edits", reply, path=path)
+
+    def run(self, **kwargs: Any) -> dict[str, Any]:
+        from sdb_agent.runner import run_issue_now
+
+        return run_issue_now(issue=kwargs.pop("issue", self.payload), issue_key=None, **kwargs)
+
+    def runs(self) -> list[Any]:
+        with Session(self.engine) as session:
+            return list(
+                session.scalars(select(IssueProcessingHistory).order_by(IssueProcessingHistory.id))
+            )
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+    def llm_requests(self, schema: str | None = None) -> list[dict[str, Any]]:
+        bodies = [r.json() for r in self.llm.requests if r.path.endswith("/chat/completions")]
+        return [
+            b
+            for b in bodies
+            if schema is None or b["response_format"]["json_schema"]["name"] == schema
+        ]
+
+    def branch_name(self) -> str:
+        return "sdb/MAT-101-add-titanium-alloy-ti-6al-4v-to-the"
+
+
+def write_targets(path: Path, extra: str = "") -> Path:
+    path.write_text(
+        (EXAMPLES / "targets.yaml").read_text(encoding="utf-8") + extra, encoding="utf-8"
+    )
+    return path
+
+
+def subprocess_env(agent: Agent) -> dict[str, str]:
+    return {**os.environ, **agent.env}
