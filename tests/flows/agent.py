@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,13 @@ class Agent:
             for b in bodies
             if schema is None or b["response_format"]["json_schema"]["name"] == schema
         ]
+
+    def changed_paths(self) -> list[str]:
+        """Paths that differ between main and the work branch, from git itself."""
+        repo = str(self.bitbucket.git.path)
+        out = subprocess.run(["git", "--git-dir", repo, "diff", "--name-only", "main",
+                              self.branch_name()], check=True, capture_output=True, text=True)
+        return sorted(out.stdout.split())
 
     def branch_name(self) -> str:
         return "sdb/MAT-101-add-titanium-alloy-ti-6al-4v-to-the"
