@@ -11,7 +11,7 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import Engine, insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 
 from db.models import BitbucketApiHistory, LlmCallHistory
 from integrations.recording import ApiCall, LlmCall
@@ -36,8 +36,9 @@ class HistoryRecorder:
         try:
             with self.engine.begin() as conn:
                 conn.execute(statement)  # type: ignore[call-overload]
-        except SQLAlchemyError as exc:
-            reason = type(exc.orig or exc).__name__
+        except Exception as exc:  # also pool TimeoutError, psycopg2's ValueError on NUL
+            orig = exc.orig if isinstance(exc, DBAPIError) else None
+            reason = type(orig or exc).__name__
             message = f"could not record {what} for history {self.history_id}: {reason}"
             logger.error(message)
             self.failures.append(message)
