@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from integrations.errors import InvalidResponse, PermanentError, TransientError
@@ -27,6 +28,7 @@ from integrations.recording import LlmCall, LlmRecorder
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000
+NOT_A_COMPLETION = "LLM server answered with a body that is not a chat completion"
 
 
 class LlmOutputError(PermanentError):
@@ -94,6 +96,13 @@ class LlmClient:
             error = _map_sdk_error(exc)
             self._record_failure(kind, key, started, str(error), _request_id(exc))
             raise error from exc
+        except (json.JSONDecodeError, UnicodeDecodeError):  # the SDK lets these through
+            self._record_failure(kind, key, started, NOT_A_COMPLETION, None)
+            raise InvalidResponse(NOT_A_COMPLETION) from None
+        if not isinstance(response, ChatCompletion) or getattr(response, "choices", None) is None:
+            self._record_failure(kind, key, started, NOT_A_COMPLETION,
+                                 getattr(response, "_request_id", None))
+            raise InvalidResponse(NOT_A_COMPLETION)
         record = self._usage_record(kind, key, started, response)
         try:
             data = _validated(kind, response)
@@ -158,7 +167,7 @@ def _map_sdk_error(exc: openai.OpenAIError) -> Exception:
         detail = str(body.get("code") or body.get("type") or "")
         return kind(f"LLM server answered {code}{' (' + detail + ')' if detail else ''}")
     if isinstance(exc, openai.APIResponseValidationError):
-        return InvalidResponse("LLM server answered with a body that is not a chat completion")
+        return InvalidResponse(NOT_A_COMPLETION)
     return InvalidResponse(f"LLM call failed: {type(exc).__name__}")
 
 
