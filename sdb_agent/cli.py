@@ -189,3 +189,9 @@ def local_prefect_stop() -> None:
 
     stopped = LocalPrefectServer(get_settings().data_dir).stop()
     typer.echo("local Prefect server stopped" if stopped else "no local Prefect server running")
+
+
+# maintenance: `sdb-agent maintenance ...` (sdb_agent/cli_maintenance.py)
+from sdb_agent.cli_maintenance import maintenance_app  # noqa: E402
+
+app.add_typer(maintenance_app, name="maintenance")

@@ -1,0 +1,44 @@
+"""The maintenance deployments and their schedules, for `serve(*maintenance_deployments())`.
+
+Partitions, backup and retention run daily in the small hours (UTC) in that order, so the
+backup holds the new partitions and retention prunes after a fresh backup exists. The cost
+report runs at `REPORT_TIME` in `REPORT_TIMEZONE`; the reaper every 10 minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron, Interval
+
+from flows.maintenance import (
+    backup_database,
+    cleanup_retention,
+    create_partitions,
+    daily_cost_report,
+    reap_stale_runs_flow,
+)
+from sdb_agent.settings import Settings, get_settings
+
+TAGS = ["maintenance"]
+
+
+def maintenance_deployments(*, settings: Settings | None = None) -> list[RunnerDeployment]:
+    """One deployment per maintenance flow, named after the flow, with its schedule."""
+    settings = settings or get_settings()
+    hour, minute = (int(part) for part in settings.report_time.split(":")[:2])
+    return [
+        create_partitions.to_deployment(
+            name="create-partitions", schedule=Cron("15 0 * * *", timezone="UTC"), tags=TAGS),
+        backup_database.to_deployment(
+            name="backup-database", schedule=Cron("30 1 * * *", timezone="UTC"), tags=TAGS),
+        cleanup_retention.to_deployment(
+            name="cleanup-retention", schedule=Cron("30 2 * * *", timezone="UTC"), tags=TAGS),
+        daily_cost_report.to_deployment(
+            name="daily-cost-report",
+            schedule=Cron(f"{minute} {hour} * * *", timezone=settings.report_timezone),
+            tags=TAGS),
+        reap_stale_runs_flow.to_deployment(
+            name="reap-stale-runs", schedule=Interval(timedelta(minutes=10)), tags=TAGS),
+    ]

@@ -1,0 +1,83 @@
+"""`sdb-agent maintenance ...`: run one maintenance flow now and print its figures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from sdb_agent.cli import one_line_errors
+
+maintenance_app = typer.Typer(
+    help="Run a scheduled maintenance flow now (it is recorded like a scheduled run).",
+    no_args_is_help=True,
+)
+
+
+def _run(flow: Callable[..., dict[str, Any]], **parameters: Any) -> None:
+    """Run the flow against the configured (or local) Prefect API; print its figures.
+
+    Settings are loaded first, so a bad value stops here with one line, before any run."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from sdb_agent.runner import prefect_api_url
+    from sdb_agent.settings import get_settings
+
+    get_settings()
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url()}):
+        figures = flow(**parameters)
+    typer.echo(json.dumps(figures, indent=2, default=str))
+
+
+@maintenance_app.command("create-partitions")
+@one_line_errors
+def create_partitions(
+    premake: Annotated[int | None, typer.Option(help="Months ahead (default: setting).")] = None,
+) -> None:
+    """Create missing month partitions; move rows out of default partitions."""
+    from flows.maintenance import create_partitions as flow
+
+    _run(flow, premake=premake)
+
+
+@maintenance_app.command("backup-database")
+@one_line_errors
+def backup_database(
+    test_restore: Annotated[bool, typer.Option(
+        "--test-restore", help="Also restore into a scratch database and compare counts.")
+    ] = False,
+) -> None:
+    """Take a verified pg_dump backup now, then prune old ones."""
+    from flows.maintenance import backup_database as flow
+
+    _run(flow, test_restore=test_restore, kind="manual")
+
+
+@maintenance_app.command("cleanup-retention")
+@one_line_errors
+def cleanup_retention() -> None:
+    """Apply the retention rules now."""
+    from flows.maintenance import cleanup_retention as flow
+
+    _run(flow)
+
+
+@maintenance_app.command("daily-cost-report")
+@one_line_errors
+def daily_cost_report() -> None:
+    """Build (and email, if SMTP is configured) yesterday's LLM cost report."""
+    from flows.maintenance import daily_cost_report as flow
+
+    _run(flow)
+
+
+@maintenance_app.command("reap-stale-runs")
+@one_line_errors
+def reap_stale_runs() -> None:
+    """Fail issue runs whose flow run is over or that are active too long."""
+    from flows.maintenance import reap_stale_runs_flow as flow
+
+    _run(flow)
