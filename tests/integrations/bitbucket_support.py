@@ -1,0 +1,48 @@
+"""Building a `BitbucketClient` for the emulator, and reading what it uploaded."""
+
+from __future__ import annotations
+
+import subprocess
+from email import policy
+from email.parser import BytesParser
+
+import requests.auth
+
+from integrations.bitbucket import BearerAuth, BitbucketClient
+from integrations.http_retry import RetryPolicy
+from integrations.recording import ApiRecorder
+from integrations.standins.bitbucket import BitbucketEmulator
+from tests.integrations.conftest import BB_TOKEN
+
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+
+
+def client_for(bitbucket: BitbucketEmulator, recorder: ApiRecorder, *,
+               auth: requests.auth.AuthBase | tuple[str, str] | None = None,
+               retry: RetryPolicy = FAST_RETRY, sleeps: list[float] | None = None,
+               timeout: tuple[float, float] = (2.0, 2.0),
+               max_file_bytes: int = 50 * 1024 * 1024) -> BitbucketClient:
+    """A client whose back-off waits are noted in `sleeps` instead of slept."""
+    noted = sleeps if sleeps is not None else []
+    return BitbucketClient(api_url=bitbucket.base_url, workspace="acme", repository="shop",
+                           auth=auth or BearerAuth(BB_TOKEN), recorder=recorder, retry=retry,
+                           timeout=timeout, max_file_bytes=max_file_bytes, sleep=noted.append)
+
+
+def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:
+    """(field name, filename or None, raw bytes) of every part, in order."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=policy.default).parsebytes(head + body)
+    parts = []
+    for part in message.iter_parts():
+        disposition = part["Content-Disposition"]
+        payload = part.get_payload(decode=True)
+        name = disposition.params["name"].encode("ascii", "surrogateescape").decode("utf-8")
+        parts.append((name, disposition.params.get("filename"), payload))
+    return parts
+
+
+def git_blob(bitbucket: BitbucketEmulator, commit: str, path: str) -> bytes:
+    """The blob's bytes as git itself stores them."""
+    return subprocess.run(["git", "-C", str(bitbucket.git.path), "cat-file", "blob",
+                           f"{commit}:{path}"], capture_output=True, check=True).stdout
