@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import requests.auth
@@ -131,7 +132,8 @@ class BitbucketClient:
 
     def get_branch(self, name: str) -> BranchRef | None:
         try:
-            data = self._json("GET", "/refs/branches/{name}", path=f"/refs/branches/{name}")
+            data = self._json("GET", "/refs/branches/{name}",
+                              path=f"/refs/branches/{_segment(name)}")
         except NotFound:
             return None
         return BranchRef(name=name, commit=_field(data, "target", "hash"))
@@ -148,7 +150,8 @@ class BitbucketClient:
 
     def read_file(self, ref: str, path: str) -> bytes | None:
         path = checked_repo_path(path)
-        status, body, _ = self._send("GET", "/src/{commit}/{path}", path=f"/src/{ref}/{path}",
+        status, body, _ = self._send("GET", "/src/{commit}/{path}",
+                                     path=f"/src/{_segment(ref)}/{_segment(path)}",
                                      limit=self.max_file_bytes)
         if status == 404:
             return None
@@ -205,6 +208,11 @@ class BitbucketClient:
         data = self._json("PUT", "/pullrequests/{id}", path=f"/pullrequests/{pr.id}",
                           json={"title": title, "description": description})
         return _pull_request(data)
+
+
+def _segment(text: str) -> str:
+    """A ref or path for the URL: `#`, `?` and `%` in a name must not end or alter the path."""
+    return quote(text, safe="/")
 
 
 def _read_capped(response: requests.Response, limit: int) -> bytes:
