@@ -75,6 +75,16 @@ class TestBitbucketBranches:
         assert (reread.api_method, reread.status_code) == ("GET", 200)
 
 
+    @pytest.mark.parametrize("name", ["sdb/MAT-1#2", "sdb/50%", "sdb/MAT-%41"])
+    def test_a_branch_whose_name_has_url_characters_is_found_again(
+        self, name: str, bitbucket: BitbucketEmulator, client: BitbucketClient
+    ) -> None:
+        tip = bitbucket.branch_tip("main") or ""
+        assert client.create_branch(name, from_commit=tip) == BranchRef(name, tip)
+        assert client.get_branch(name) == BranchRef(name, tip)
+        assert client.create_branch(name, from_commit=tip) == BranchRef(name, tip)
+
+
 class TestBitbucketFiles:
     @pytest.mark.parametrize("ref", ["main", "commit"])
     def test_a_file_is_read_as_its_exact_bytes(
@@ -90,6 +100,17 @@ class TestBitbucketFiles:
         [row] = api_rows(recorder)
         assert (row.status_code, row.endpoint) == (
             404, "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}")
+
+    @pytest.mark.parametrize("path", ["docs/50% off #1.txt", "docs/why?.txt", "docs/100%25.txt",
+                                      "docs/a b.txt", "src/\uc790\ub8cc.h"])
+    def test_a_file_whose_name_has_url_characters_is_committed_and_read_back(
+        self, path: str, bitbucket: BitbucketEmulator, client: BitbucketClient
+    ) -> None:
+        oid = client.commit_files(branch="main", parent=bitbucket.branch_tip("main") or "",
+                                  files={path: CP949_CRLF}, message="m", author=AUTHOR)
+        assert git_blob(bitbucket, oid, path) == CP949_CRLF
+        assert client.read_file("main", path) == CP949_CRLF
+        assert client.read_file(oid, path) == CP949_CRLF
 
     def test_one_multipart_post_carries_every_file_as_a_raw_file_part(
         self, bitbucket: BitbucketEmulator, client: BitbucketClient
