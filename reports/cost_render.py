@@ -14,7 +14,7 @@ COLUMNS = {"cost_usd": "cost", "calls": "calls", "tokens": "tokens",
 
 def _cell(column: str, value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
+        return "unpriced" if column == "cost_usd" else "—"
     if column == "cost_usd":
         return f"${float(value):,.4f}"  # type: ignore[arg-type]
     if column == "cache_hit_rate":

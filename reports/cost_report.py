@@ -41,11 +41,20 @@ def _unpriced(frame: pd.DataFrame) -> pd.Series:
     return frame["estimated_cost"].isna() & ~frame["cache_hit"].astype(bool)
 
 
+def _priced(calls: pd.DataFrame) -> pd.DataFrame:
+    """Cache hits cost $0; unpriced calls stay NaN, so a group of only those has no cost."""
+    hits = calls["cache_hit"].astype(bool)
+    return calls.assign(
+        unpriced=_unpriced(calls),
+        estimated_cost=calls["estimated_cost"].where(~hits | calls["estimated_cost"].notna(), 0.0),
+    )
+
+
 def summarize(calls: pd.DataFrame, by: str) -> pd.DataFrame:
     """Cost, calls, tokens, cache-hit rate and unpriced calls per value of `by`."""
-    frame = calls.assign(unpriced=_unpriced(calls), cache_hit=calls["cache_hit"].astype(bool))
+    frame = _priced(calls).assign(cache_hit=calls["cache_hit"].astype(bool))
     grouped = frame.groupby(by, sort=False).agg(
-        cost_usd=("estimated_cost", lambda s: float(s.sum(min_count=0))),
+        cost_usd=("estimated_cost", lambda s: s.sum(min_count=1)),
         calls=("id", "count"),
         tokens=("total_tokens", lambda s: int(s.fillna(0).sum())),
         cache_hits=("cache_hit", "sum"),
@@ -53,18 +62,19 @@ def summarize(calls: pd.DataFrame, by: str) -> pd.DataFrame:
     )
     grouped["cache_hit_rate"] = (grouped["cache_hits"] / grouped["calls"]).round(4)
     grouped = grouped.drop(columns="cache_hits").astype({"unpriced_calls": "int64"})
-    return grouped.sort_values("cost_usd", ascending=False).reset_index()
+    return grouped.sort_values("cost_usd", ascending=False, na_position="last").reset_index()
 
 
 def top_issues(calls: pd.DataFrame) -> pd.DataFrame:
-    frame = calls.assign(unpriced=_unpriced(calls))
+    frame = _priced(calls)
     grouped = frame.groupby(["issue_key", "issue_summary"], dropna=False, sort=False).agg(
-        cost_usd=("estimated_cost", lambda s: float(s.sum(min_count=0))),
+        cost_usd=("estimated_cost", lambda s: s.sum(min_count=1)),
         calls=("id", "count"),
         unpriced_calls=("unpriced", "sum"),
     )
     grouped = grouped.astype({"unpriced_calls": "int64"}).reset_index()
-    return grouped.sort_values("cost_usd", ascending=False).head(TOP_ISSUES).reset_index(drop=True)
+    ranked = grouped.sort_values("cost_usd", ascending=False, na_position="last")
+    return ranked.head(TOP_ISSUES).reset_index(drop=True)
 
 
 def _percentile(values: pd.Series, q: float) -> float | None:

@@ -40,11 +40,15 @@ def build_task(
     return report
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows with NaN (an unpriced cost) as None, so the artifact shows it empty, not 0."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 @task(name="publish-cost-artifacts", cache_policy=NO_CACHE)
 def artifacts_task(report: CostReport) -> None:
-    table = [{"dimension": "model", **row} for row in report.by_model.to_dict("records")]
-    table += [{"dimension": "call_type", **row}
-              for row in report.by_call_type.to_dict("records")]
+    table = [{"dimension": "model", **row} for row in _records(report.by_model)]
+    table += [{"dimension": "call_type", **row} for row in _records(report.by_call_type)]
     publish_artifacts(key=ARTIFACT_KEY, markdown=to_markdown(report), table=table,
                       description=f"LLM cost on {report.day} ({report.timezone})")
 

@@ -124,7 +124,9 @@ class TestTheEmailedReport:
         text = message.get_body(("plain",)).get_content()
         assert text.splitlines()[0].startswith("ALERT: LLM cost $0.66 on 2026-11-19 is over")
         assert "ALERT" in html.split("<h2>")[0]
-        assert "1 unpriced call(s)" in text and "mystery-model" in html
+        assert "1 unpriced call(s)" in text
+        mystery_row = html.split("mystery-model")[1].split("</tr>")[0]
+        assert ">unpriced</td>" in mystery_row and "$" not in mystery_row
         [image] = [p for p in message.walk() if p.get_content_type() == "image/png"]
         assert image["Content-ID"].strip("<>") in html
         assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html
