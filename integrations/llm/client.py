@@ -95,7 +95,7 @@ class LlmClient:
         except openai.OpenAIError as exc:
             error = _map_sdk_error(exc)
             self._record_failure(kind, key, started, str(error), _request_id(exc))
-            raise error from exc
+            raise error from None  # the SDK's error, chained, would print its text in tracebacks
         except (json.JSONDecodeError, UnicodeDecodeError):  # the SDK lets these through
             self._record_failure(kind, key, started, NOT_A_COMPLETION, None)
             raise InvalidResponse(NOT_A_COMPLETION) from None
