@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import MAX_JSON_BYTES, BearerAuth, BitbucketClient
@@ -235,3 +236,17 @@ class TestBitbucketHistoryRows:
             for leaked in ("acme", "shop", "MAT-7", "Missing.cpp", "q=", "OPEN", BB_TOKEN):
                 assert leaked not in row.endpoint, (leaked, text)
         assert recorder.failures == []
+
+
+class TestBitbucketRecordingNeverBreaksTheCall:
+    def test_a_history_write_that_fails_leaves_the_commit_intact(
+        self, bitbucket: BitbucketEmulator, db: Engine
+    ) -> None:
+        recorder = HistoryRecorder(db, history_id=999_999)
+        client = client_for(bitbucket, recorder)
+        main = client.default_branch()
+        oid = client.commit_files(branch="main", parent=main.commit, files={"a.txt": b"a"},
+                                  message="m", author="A <a@example.com>")
+        assert bitbucket.branch_tip("main") == oid
+        assert len(recorder.failures) == len(bitbucket.requests) == 3
+        assert all("ForeignKeyViolation" in failure for failure in recorder.failures)
