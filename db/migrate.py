@@ -6,6 +6,7 @@ migrated by a newer sdb-agent), since writing to it could corrupt history.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sdb_agent.errors import DatabaseError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_checked: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def alembic_config() -> Config:
@@ -69,13 +71,18 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def require_current_schema(engine: Engine) -> None:
-    """Stop with a clear line unless the database is exactly at this code's head."""
+    """Stop with a clear line unless the database is exactly at this code's head.
+
+    Checked once per engine: the schema does not move under a running process."""
+    if engine in _checked:
+        return
     current = check_revision_known(engine)
     if current != head_revision():
         raise DatabaseError(
             f"the database schema is at {current or 'nothing'}, not {head_revision()}: "
             "run 'sdb-agent db upgrade'"
         )
+    _checked.add(engine)
 
 
 def _run(engine: Engine, action: Callable[[Config, str], None], revision: str) -> None:

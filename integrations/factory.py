@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 import openai
 import requests.auth
@@ -42,16 +43,26 @@ def bitbucket_auth(settings: Settings) -> requests.auth.AuthBase | tuple[str, st
     raise ConfigError("set BITBUCKET_ACCESS_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_API_TOKEN")
 
 
+@lru_cache(maxsize=8)
+def _sdk(api_key: str, base_url: str | None, max_retries: int, timeout: float) -> openai.OpenAI:
+    """One SDK client (and its connection pool) per configuration, shared by every task."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries,
+                         timeout=timeout)
+
+
+@lru_cache(maxsize=1)
+def _prices() -> PriceTable:
+    return PriceTable.bundled()
+
+
 def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine | None) -> LlmClient:
     """The LLM client; `engine` enables the PostgreSQL response cache."""
     if settings.openai_api_key is None:
         raise ConfigError("OPENAI_API_KEY must be set (any value for a local server)")
-    sdk = openai.OpenAI(api_key=settings.openai_api_key.get_secret_value(),
-                        base_url=settings.openai_base_url or None,
-                        max_retries=settings.llm_max_retries,
-                        timeout=settings.llm_timeout_seconds)
+    sdk = _sdk(settings.openai_api_key.get_secret_value(), settings.openai_base_url or None,
+               settings.llm_max_retries, settings.llm_timeout_seconds)
     cache = None
     if engine is not None and settings.llm_cache_ttl_hours > 0:
         cache = PostgresResponseCache(engine, ttl=timedelta(hours=settings.llm_cache_ttl_hours))
-    return LlmClient(sdk=sdk, model=settings.llm_model, prices=PriceTable.bundled(),
+    return LlmClient(sdk=sdk, model=settings.llm_model, prices=_prices(),
                      recorder=recorder, cache=cache)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import tags
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    temporary_settings,
+)
 
 from deployments.local_prefect import LocalPrefectServer, configured_api_url
-from integrations.jira import parse_issue
 from sdb_agent.settings import get_settings
 
 
@@ -19,10 +21,14 @@ def prefect_api_url() -> str:
 
 def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
                   force: bool = False) -> dict[str, Any]:
-    """The flow's result; the run is tagged with the issue's project key."""
+    """The flow's result (the flow names its run after the issue and tags it with the project).
+
+    Prefect's flow-run heartbeat thread sleeps in whole seconds, so every in-process run
+    would wait up to 1 s on exit for it; here it is off, and liveness comes from the run's
+    own heartbeat in PostgreSQL (see `flows/heartbeat.py`), which reruns and the reaper use.
+    """
     from flows.process_issue import process_issue
 
-    key = parse_issue(issue).key if issue is not None else str(issue_key)
-    project = key.split("-")[0]
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url()}), tags(project):
+    updates = {PREFECT_API_URL: prefect_api_url(), PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    with temporary_settings(updates=updates):
         return process_issue(issue=issue, issue_key=issue_key, force=force)

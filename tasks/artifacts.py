@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -22,17 +23,24 @@ def artifact_key(prefix: str, issue_key: str) -> str:
 
 
 class FileProgress:
-    """A progress artifact that advances as target files finish."""
+    """A progress artifact that advances as target files finish.
 
-    def __init__(self, issue_key: str, total: int) -> None:
-        self.total, self.done = total, 0
+    Updates are API round trips on the flow's critical path, so they are sent at most every
+    `min_interval` seconds; the final 100 % is always sent."""
+
+    def __init__(self, issue_key: str, total: int, *, min_interval: float = 0.5) -> None:
+        self.total, self.done, self.min_interval = total, 0, min_interval
+        self.last_sent = time.monotonic()
         self.artifact_id: UUID = create_progress_artifact(
             0.0, key=artifact_key("files-progress", issue_key),
             description=f"{issue_key}: target files edited")
 
     def advance(self) -> None:
         self.done += 1
-        update_progress_artifact(self.artifact_id, 100.0 * self.done / max(self.total, 1))
+        now = time.monotonic()
+        if self.done >= self.total or now - self.last_sent >= self.min_interval:
+            update_progress_artifact(self.artifact_id, 100.0 * self.done / max(self.total, 1))
+            self.last_sent = now
 
 
 def publish_results(*, issue_key: str, outcomes: list[FileOutcome], pr_url: str | None,

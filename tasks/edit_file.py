@@ -6,6 +6,7 @@ Any failure ends as a `failed` outcome for this file only; the other files go on
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from prefect import task
@@ -91,6 +92,7 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
 def edit_file(history_id: int, target: Target, original: bytes | None, spec: str,
               default_encoding: str | None) -> FileOutcome:
     logger = task_logger()
+    started = time.monotonic()
     recorder = recorder_for(history_id)
     llm = llm_with(recorder)
     action = "created" if original is None else "modified"
@@ -119,7 +121,7 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
                 break
             else:
                 return _applied(history_id, target, original, edited, summary, action, attempts,
-                                default_encoding, recorder.failures)
+                                default_encoding, recorder.failures, started)
             logger.warning("%s: attempt %d failed: %s", target.path, attempts.count, error[:300])
     record_file(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
                 path=target.path, action=action, outcome="failed", error_message=error,
@@ -127,12 +129,13 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
                 if original is not None and len(original) <= target.max_bytes else None)
     return FileOutcome(path=target.path, status="failed", action=action, error=error,
                        attempts=attempts.count, tokens=attempts.tokens, cost=attempts.cost,
+                       duration_seconds=time.monotonic() - started,
                        recording_failures=tuple(recorder.failures))
 
 
 def _applied(history_id: int, target: Target, original: bytes | None, edited: EditResult,
              summary: str, action: str, attempts: _Attempts, default_encoding: str | None,
-             recording_failures: list[str]) -> FileOutcome:
+             recording_failures: list[str], started: float) -> FileOutcome:
     record_file(
         get_engine(), history_id=history_id, task_run_id=current_task_run_id(), path=target.path,
         action=action, outcome="applied", diff_text=edited.diff, diff_count=edited.edit_count,
@@ -146,4 +149,5 @@ def _applied(history_id: int, target: Target, original: bytes | None, edited: Ed
         data=edited.data, summary=summary, edit_count=edited.edit_count,
         hunk_count=edited.hunk_count, original_encoding=edited.original_encoding,
         final_encoding=edited.final_encoding, eol=edited.eol.value, attempts=attempts.count,
-        tokens=attempts.tokens, cost=attempts.cost, recording_failures=tuple(recording_failures))
+        tokens=attempts.tokens, cost=attempts.cost, duration_seconds=time.monotonic() - started,
+        recording_failures=tuple(recording_failures))

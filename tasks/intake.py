@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from prefect import task
 
 from integrations.git_host import BranchRef
@@ -27,17 +29,19 @@ def fetch_issue_by_key(key: str) -> Issue:
 
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup)
-def find_base(history_id: int) -> BranchRef:
-    """The default branch and its head: the base every target is read from."""
-    return git_host_for(history_id).default_branch()
+def read_targets(history_id: int, targets: tuple[Target, ...],
+                 concurrency: int) -> tuple[BranchRef, list[bytes | None]]:
+    """The default branch's head and every target's bytes there, read concurrently.
 
-
-@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
-      retry_condition_fn=database_hiccup)
-def read_target(history_id: int, base: BranchRef, target: Target) -> bytes | None:
-    """The target's bytes at the base; a missing file is an error unless it is to be created."""
-    data = git_host_for(history_id).read_file(base.commit, target.path)
-    if data is None and not target.create:
-        raise ConfigError(f"TARGETS_FILE names {target.path}, which does not exist on "
+    A missing file is an error unless the target is to be created: this runs before any
+    LLM spend, so a wrong TARGETS_FILE costs nothing."""
+    host = git_host_for(history_id)
+    base = host.default_branch()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        contents = list(pool.map(lambda t: host.read_file(base.commit, t.path), targets))
+    missing = [t.path for t, data in zip(targets, contents, strict=True)
+               if data is None and not t.create]
+    if missing:
+        raise ConfigError(f"TARGETS_FILE names {', '.join(missing)}, which does not exist on "
                           f"{base.name}; fix the path or set create: true")
-    return data
+    return base, contents

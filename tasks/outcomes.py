@@ -25,6 +25,7 @@ class FileOutcome:
     attempts: int = 0
     tokens: int = 0
     cost: Decimal | None = Decimal(0)
+    duration_seconds: float = 0.0
     recording_failures: tuple[str, ...] = ()
 
     def for_history(self) -> dict[str, Any]:

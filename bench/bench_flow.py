@@ -1,0 +1,208 @@
+"""Benchmark the process-issue flow against the stand-ins: critical-path efficiency, speed-up
+over the seed's sequential steps, and Prefect's overhead at zero latency.
+
+Run from the repository root: `python bench/bench_flow.py` (or `make bench`). It starts its own
+PostgreSQL, Prefect server, Bitbucket emulator and LLM stand-in, all on 127.0.0.1.
+Targets: efficiency >= 0.90 and speed-up >= 4x at 1 s LLM latency with 10 target files;
+overhead <= 1.0 s per issue at zero latency.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FILES = 10
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+SCRATCH = Path(tempfile.mkdtemp(prefix="sdb-bench-flow-"))
+SCRATCH.chmod(0o755)  # our own directory; as root the embedded server's user must enter it
+
+
+def table(index: int) -> bytes:
+    rows = "".join(f'\t{{ MAT_{index}_{n:03d},\t"M{index}{n:03d}",\t{n}.0 }},\r\n'
+                   for n in range(200))
+    text = f"// 재료 표 {index} (CP949)\r\nstatic const Row kRows{index}[] = {{\r\n{rows}}};\r\n"
+    return text.encode("cp949")
+
+
+def setup() -> tuple[Any, Any, Any]:
+    from db.embedded import EmbeddedPostgres
+    from deployments.local_prefect import LocalPrefectServer
+    from integrations.standins.bitbucket import BitbucketEmulator
+    from integrations.standins.openai_server import OpenAIStandin
+
+    pg = EmbeddedPostgres(SCRATCH / "pg")
+    url = pg.start()
+    prefect_url = LocalPrefectServer(SCRATCH).ensure()
+    files = {f"src/Table{i}.cpp": table(i) for i in range(FILES)}
+    repo = BitbucketEmulator.create_repository(SCRATCH / "repo.git", files)
+    bitbucket = BitbucketEmulator(repo, "acme", "bench", access_token="bench-token")
+    llm = OpenAIStandin()
+    bitbucket.start()
+    llm.start()
+    targets = SCRATCH / "targets.yaml"
+    targets.write_text("targets:\n" + "".join(
+        f"  - path: src/Table{i}.cpp\n    encoding: cp949\n    instructions: add the row\n"
+        for i in range(FILES)))
+    os.environ.update({
+        "DATABASE_URL": url.render_as_string(hide_password=False), "SDB_DATA_DIR": str(SCRATCH),
+        "PREFECT_API_URL": prefect_url, "GIT_PROVIDER": "bitbucket",
+        "BITBUCKET_API_URL": bitbucket.base_url, "BITBUCKET_WORKSPACE": "acme",
+        "BITBUCKET_REPOSITORY": "bench", "BITBUCKET_ACCESS_TOKEN": "bench-token",
+        "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "bench", "TARGETS_FILE": str(targets),
+        "LLM_CACHE_TTL_HOURS": "0", "MAX_FILE_CONCURRENCY": str(FILES),
+        "PREFECT_LOGGING_LEVEL": "WARNING"})
+    from db import migrate
+    from db.session import get_engine
+
+    migrate.upgrade(get_engine())
+    llm.script("issue_spec", {"spec_markdown": "Add row 999 to every table."})
+    for i in range(FILES):
+        llm.script("file_edits", {"edits": [{
+            "search": f'\t{{ MAT_{i}_199,\t"M{i}199",\t199.0 }},\n',
+            "replace": f'\t{{ MAT_{i}_199,\t"M{i}199",\t199.0 }},\n'
+                       f'\t{{ MAT_{i}_999,\t"M{i}999",\t999.0 }},\n'}],
+            "summary": "row added"}, path=f"src/Table{i}.cpp")
+    return pg, bitbucket, llm
+
+
+def issue(n: int) -> dict[str, Any]:
+    return {"issue": {"key": f"BEN-{n}", "fields": {
+        "summary": f"Add row 999 (run {n})", "description": "Add row 999 to every table."}}}
+
+
+def run_flow(n: int) -> dict[str, Any]:
+    from sdb_agent.runner import run_issue_now
+
+    result = run_issue_now(issue=issue(n), issue_key=None)
+    assert result["outcome"] == "completed", result
+    return result
+
+
+def run_plain(n: int, *, concurrent: bool) -> None:
+    """The same task functions without Prefect: one after another as the seed does
+    (`concurrent=False`), or with the flow's concurrency in plain threads."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    from db import issue_runs
+    from db.session import get_engine
+    from flows.process_issue import spec_hash
+    from integrations.jira import parse_issue
+    from sdb_agent.settings import get_settings
+    from sdb_agent.targets import load_targets
+    from tasks.branch import branch_name, ensure_branch
+    from tasks.commit import commit_changes
+    from tasks.edit_file import edit_file
+    from tasks.intake import read_targets
+    from tasks.pull_request import open_pull_request
+    from tasks.spec import convert_spec
+
+    settings, parsed = get_settings(), parse_issue(issue(n))
+    targets = load_targets(settings.targets_file)
+    claim = issue_runs.claim(get_engine(), issue_key=parsed.key, summary=parsed.summary,
+                             issue_data=parsed.raw, spec_hash=spec_hash(parsed, targets, "m"),
+                             flow_run_id=None, force=False, lease=timedelta(minutes=5))
+    hid, workers = claim.history_id, FILES if concurrent else 1
+    base, originals = read_targets.fn(hid, targets.targets, workers)
+    name = branch_name("plain/", parsed.key, parsed.summary)
+    if concurrent:
+        with ThreadPoolExecutor(max_workers=workers + 1) as pool:
+            spec_job = pool.submit(convert_spec.fn, hid, parsed)
+            branch_job = pool.submit(ensure_branch.fn, hid, name, base)
+            spec = spec_job.result()
+            outcomes = list(pool.map(lambda t, o: edit_file.fn(hid, t, o, spec, None),
+                                     targets.targets, originals))
+            branch = branch_job.result()
+    else:
+        spec = convert_spec.fn(hid, parsed)
+        branch = ensure_branch.fn(hid, name, base)
+        outcomes = [edit_file.fn(hid, t, o, spec, None)
+                    for t, o in zip(targets.targets, originals, strict=True)]
+    files = {o.path: o.data for o in outcomes if o.data}
+    commit_changes.fn(hid, branch, base, files, targets, "docs/x.md", "m", "a <a@b>")
+    open_pull_request.fn(hid, branch.name, base.name, parsed.summary, "d")
+
+
+def ideal_seconds(result: dict[str, Any]) -> float:
+    """spec + slowest file + commit + PR, from the durations the run recorded."""
+    from sqlalchemy import text
+
+    from db.session import get_engine
+
+    with get_engine().connect() as conn:
+        spec = conn.execute(text(
+            "SELECT duration_seconds FROM llm_call_history "
+            "WHERE history_id = :h AND call_type = 'spec_conversion'"),
+            {"h": result["history_id"]}).scalar_one()
+        git = conn.execute(text(
+            "SELECT coalesce(sum(duration_seconds), 0) FROM bitbucket_api_history "
+            "WHERE history_id = :h AND (endpoint LIKE '%/src' OR endpoint LIKE '%pullrequests%')"
+        ), {"h": result["history_id"]}).scalar_one()
+    slowest_file = max(f["duration_seconds"] for f in result["files"])
+    return float(spec) + slowest_file + float(git)
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = action()
+    return time.perf_counter() - started, value
+
+
+def main() -> None:
+    pg, bitbucket, llm = setup()
+    counter = iter(range(1, 10_000))
+    try:
+        run_flow(next(counter))  # warm-up: imports, first API calls
+        llm.latency = 1.0
+        flows, ideals, sequential = [], [], []
+        for _ in range(RUNS):
+            seconds, result = timed(lambda: run_flow(next(counter)))
+            flows.append(seconds)
+            ideals.append(ideal_seconds(result))
+            sequential.append(timed(lambda: run_plain(next(counter), concurrent=False))[0])
+        flow_s, ideal_s, seq_s = map(statistics.median, (flows, ideals, sequential))
+        print(f"LLM latency 1 s, {FILES} files, median of {RUNS}:")
+        print(f"  flow {flow_s:.2f} s, ideal critical path {ideal_s:.2f} s "
+              f"-> efficiency {ideal_s / flow_s:.2f} (target >= 0.90)")
+        print(f"  sequential baseline {seq_s:.2f} s -> speed-up {seq_s / flow_s:.1f}x "
+              f"(target >= 4x)")
+        llm.latency = 5.0
+        seconds, result = timed(lambda: run_flow(next(counter)))
+        ideal_s = ideal_seconds(result)
+        print(f"LLM latency 5 s, one run: flow {seconds:.2f} s, ideal {ideal_s:.2f} s "
+              f"-> efficiency {ideal_s / seconds:.2f}")
+        llm.latency = 0.0
+        flows, plain = [], []
+        for _ in range(RUNS + 2):
+            flows.append(timed(lambda: run_flow(next(counter)))[0])
+            plain.append(timed(lambda: run_plain(next(counter), concurrent=True))[0])
+        flow_s, plain_s = statistics.median(flows), statistics.median(plain)
+        print(f"zero latency, median of {RUNS + 2}: flow {flow_s:.2f} s, plain Python threads "
+              f"{plain_s:.2f} s -> overhead {flow_s - plain_s:.2f} s per issue (target <= 1.0 s)")
+    finally:
+        from prefect.logging.handlers import APILogHandler
+
+        from deployments.local_prefect import LocalPrefectServer
+
+        APILogHandler.flush()
+
+        bitbucket.stop()
+        llm.stop()
+        LocalPrefectServer(SCRATCH).stop()
+        pg.stop()
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
