@@ -8,15 +8,18 @@ partitions; `db/partitions.py` names and creates the partitions.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -282,3 +285,47 @@ class Backup(Base):
     verified_at: Mapped[datetime | None]
     restore_tested_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+
+
+class StatsDaily(Base):
+    """One closed UTC day of issue runs and git-host calls, rolled up so /stats reads no rows.
+
+    Runs count on the day they were created. Durations of completed runs are kept as a
+    histogram (`db/stats.py` defines the log-spaced buckets) so percentiles over many days
+    come from summed histograms: per bucket, how many runs and the sum of their durations.
+    """
+
+    __tablename__ = "stats_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    queued: Mapped[int] = mapped_column(Integer)
+    processing: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    files_modified: Mapped[int] = mapped_column(BigInteger)
+    duration_count: Mapped[int] = mapped_column(Integer)
+    duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+    duration_hist: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    duration_hist_sum: Mapped[list[float]] = mapped_column(ARRAY(Double))
+    bitbucket_calls: Mapped[int] = mapped_column(Integer)
+    bitbucket_errors: Mapped[int] = mapped_column(Integer)
+    rolled_up_at: Mapped[datetime] = _created_at()
+
+
+class StatsLlmDaily(Base):
+    """One closed UTC day of LLM calls per model and call type; NULL costs counted apart."""
+
+    __tablename__ = "stats_llm_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    call_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+    cache_hits: Mapped[int] = mapped_column(Integer)
+    priced_calls: Mapped[int] = mapped_column(Integer)
+    unpriced_calls: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cached_tokens: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
