@@ -1,0 +1,179 @@
+"""/stats, /stats/daily and /stats/llm-cost against a known history, rollup and live alike."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text, update
+
+from db import stats
+from db.duration_histogram import RELATIVE_RESOLUTION
+from db.models import IssueProcessingHistory
+from db.stats_rollup import rolled_through
+from tests.api.dataset import add_run, seed_known, today
+
+
+def _rolled(engine: Engine) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT day FROM stats_daily ORDER BY day")).scalars())
+
+
+class TestOverallStatsAreExactOnAKnownHistory:
+    def test_counts_rates_percentiles_cost_and_cache_hits(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        body = client.get("/stats").json()
+        assert body["days"] is None
+        assert body["runs"] == {"total": 11, "queued": 1, "processing": 1, "completed": 7,
+                                "failed": 2, "success_rate": 0.7778}
+        assert body["durations"] == {"measured_runs": 7, "avg_seconds": 35.929,
+                                     "p50_seconds": 30.0, "p95_seconds": 100.0}
+        assert body["files_modified"] == 10
+        assert body["llm"] == {
+            "calls": 10, "cache_hits": 3, "cache_hit_rate": 0.3, "prompt_tokens": 8000,
+            "completion_tokens": 2000, "cached_tokens": 1000, "total_tokens": 10000,
+            "cost_usd": 0.066, "priced_calls": 8, "unpriced_calls": 2}
+        assert body["bitbucket"] == {"calls": 6, "errors": 3, "error_rate": 0.5}
+
+    def test_a_window_of_three_days_counts_only_today_and_the_two_before(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        body = client.get("/stats", params={"days": 3}).json()
+        assert body["since"] == (today() - timedelta(days=2)).isoformat()
+        assert body["runs"]["total"] == 5 and body["runs"]["success_rate"] == 1.0
+        assert (body["durations"]["p50_seconds"], body["durations"]["p95_seconds"]) == (50, 100)
+        assert body["llm"]["calls"] == 4 and body["llm"]["cost_usd"] == 0.035
+        assert body["llm"]["unpriced_calls"] == 1 and body["bitbucket"]["calls"] == 1
+
+    def test_an_empty_history_gives_zeros_and_nulls_not_made_up_rates(
+        self, client: TestClient
+    ) -> None:
+        body = client.get("/stats").json()
+        assert body["runs"]["total"] == 0 and body["runs"]["success_rate"] is None
+        assert body["durations"]["p50_seconds"] is None
+        assert body["llm"]["cost_usd"] is None and body["llm"]["cache_hit_rate"] is None
+
+    def test_only_unpriced_calls_give_a_null_cost_never_zero_dollars(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        from tests.api.dataset import add_call
+
+        run = add_run(engine, key="MAT-1", days_ago=4, status="completed", duration=3)
+        add_call(engine, run, days_ago=4, model="local-llama", call_type="code_diff", cost=None)
+        llm = client.get("/stats").json()["llm"]
+        assert llm["cost_usd"] is None and llm["unpriced_calls"] == 1 and llm["calls"] == 1
+
+
+class TestDailyStats:
+    def test_one_row_per_day_newest_first_with_empty_days(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        items = client.get("/stats/daily", params={"days": 7}).json()["items"]
+        assert [i["day"] for i in items] == [
+            (today() - timedelta(days=n)).isoformat() for n in range(7)]
+        by_age = {n: items[n] for n in range(7)}
+        assert by_age[5] == {
+            "day": by_age[5]["day"], "runs": 3, "completed": 2, "failed": 1, "active": 0,
+            "success_rate": 0.6667, "avg_duration_seconds": 15.0,
+            "p50_duration_seconds": 10.0, "p95_duration_seconds": 20.0, "files_modified": 3,
+            "llm_calls": 4, "llm_cache_hits": 1, "llm_cost_usd": 0.03, "llm_unpriced_calls": 1}
+        assert by_age[4]["runs"] == 0 and by_age[4]["llm_cost_usd"] is None
+        assert by_age[3]["failed"] == 1 and by_age[3]["avg_duration_seconds"] == 35.0
+        assert by_age[0]["active"] == 2 and by_age[0]["p95_duration_seconds"] == 50.0
+
+    def test_the_default_window_is_thirty_days(self, client: TestClient) -> None:
+        assert len(client.get("/stats/daily").json()["items"]) == 30
+
+
+class TestLlmCostStats:
+    def test_grouped_by_day_model_and_call_type_with_unpriced_apart(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        items = client.get("/stats/llm-cost", params={"days": 6}).json()["items"]
+        keyed = {(i["day"], i["model"], i["call_type"]): i for i in items}
+        five = (today() - timedelta(days=5)).isoformat()
+        assert keyed[(five, "gpt-4o", "code_diff")] | {} == {
+            "day": five, "model": "gpt-4o", "call_type": "code_diff", "calls": 2,
+            "cache_hits": 1, "cache_hit_rate": 0.5, "prompt_tokens": 1600,
+            "completion_tokens": 400, "cached_tokens": 200, "total_tokens": 2000,
+            "cost_usd": 0.02, "priced_calls": 2, "unpriced_calls": 0}
+        llama = keyed[(five, "local-llama", "code_diff")]
+        assert llama["cost_usd"] is None and llama["unpriced_calls"] == 1
+        assert len(items) == 7
+        assert [i["day"] for i in items] == sorted((i["day"] for i in items), reverse=True)
+
+
+class TestTheRollup:
+    def test_endpoints_roll_up_closed_days_once_and_agree_with_the_live_path(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        rolled = [client.get("/stats").json(), client.get("/stats/daily?days=7").json(),
+                  client.get("/stats/llm-cost?days=7").json()]
+        days = _rolled(engine)
+        assert days[0] == today() - timedelta(days=5)
+        assert today() - timedelta(days=2) in days and today() not in days
+        live = [stats.overview(engine, days=None, use_rollup=False).model_dump(mode="json"),
+                stats.daily(engine, days=7, use_rollup=False).model_dump(mode="json"),
+                stats.llm_cost(engine, days=7, use_rollup=False).model_dump(mode="json")]
+        assert rolled == live
+        assert stats.refresh_rollup(engine) == 0
+        assert _rolled(engine) == days
+
+    def test_a_day_with_a_run_still_active_is_not_rolled_up_until_it_ends(
+        self, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        stuck = add_run(engine, key="MAT-99", days_ago=3, status="processing")
+        stats.refresh_rollup(engine)
+        assert _rolled(engine)[-1] == today() - timedelta(days=4)
+        assert stats.overview(engine, days=None).runs.processing == 2
+        with engine.begin() as conn:
+            conn.execute(update(IssueProcessingHistory)
+                         .where(IssueProcessingHistory.id == stuck)
+                         .values(status="failed"))
+        assert stats.refresh_rollup(engine) >= 2
+        assert stats.overview(engine, days=None).runs.failed == 3
+
+    def test_refresh_through_a_day_stops_there_and_resumes_later(self, engine: Engine) -> None:
+        seed_known(engine)
+        assert stats.refresh_rollup(engine, through=today() - timedelta(days=4)) == 2
+        with engine.connect() as conn:
+            assert rolled_through(conn) == today() - timedelta(days=4)
+        assert stats.overview(engine, days=None).runs.total == 11
+        assert stats.refresh_rollup(engine, through=today() - timedelta(days=2)) == 2
+
+
+class TestPercentilesFromHistogramsMatchExactOnes:
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_within_one_bucket_of_postgres_percentile_disc(
+        self, engine: Engine, seed: int
+    ) -> None:
+        rng = random.Random(seed)
+        with engine.begin() as conn:
+            conn.execute(text("""
+                INSERT INTO issue_processing_history (issue_key, status, created_at,
+                    processing_duration_seconds)
+                SELECT 'P-' || i, 'completed', now() - (i % 9) * interval '1 day',
+                       (CAST(:d AS numeric[]))[i]
+                FROM generate_series(1, :n) AS i"""),
+                {"n": 400, "d": [Decimal(f"{rng.lognormvariate(3, 1.2):.3f}")
+                                 for _ in range(400)]})
+            exact = conn.execute(text("""
+                SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY processing_duration_seconds),
+                       percentile_disc(0.95) WITHIN GROUP (ORDER BY processing_duration_seconds)
+                FROM issue_processing_history""")).one()
+        stats.refresh_rollup(engine)
+        for use_rollup in (True, False):
+            got = stats.overview(engine, days=None, use_rollup=use_rollup).durations
+            for value, truth in ((got.p50_seconds, exact[0]), (got.p95_seconds, exact[1])):
+                assert value is not None
+                assert abs(value - float(truth)) <= float(truth) * RELATIVE_RESOLUTION
