@@ -1,0 +1,163 @@
+"""Bearer-token auth of the read API, liveness/readiness, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from fastapi.testclient import TestClient
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from sqlalchemy import Engine
+
+from db import migrate
+from tests.api.conftest import build_app
+
+READ_ROUTES = ("/history", "/history/1", "/stats", "/stats/daily", "/stats/llm-cost",
+               "/files/a.cpp/history")
+
+
+def _clear_caches() -> None:
+    from db.session import get_engine
+    from sdb_agent.settings import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        code = 200 if self.path.endswith("/api/health") else 404
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"true")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def prefect_standin() -> Iterator[str]:
+    """An HTTP server that answers GET /api/health like the Prefect API."""
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def no_prefect() -> Iterator[None]:
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        yield
+
+
+class TestTheBearerToken:
+    def test_with_api_token_set_read_routes_want_exactly_that_bearer_token(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("API_TOKEN", "s3cret-token")
+        _clear_caches()
+        for route in READ_ROUTES:
+            for headers in ({}, {"Authorization": "Bearer wrong"},
+                            {"Authorization": "s3cret-token"}):
+                response = client.get(route, headers=headers)
+                assert response.status_code == 401, (route, headers)
+                assert response.headers["www-authenticate"] == "Bearer"
+            good = client.get(route, headers={"Authorization": "Bearer s3cret-token"})
+            assert good.status_code in (200, 404), route
+        assert client.get("/healthz").status_code == 200
+
+    def test_without_api_token_the_read_routes_are_open(self, client: TestClient) -> None:
+        assert client.get("/stats").status_code == 200
+        assert client.get("/history").status_code == 200
+
+
+class TestStatsParameters:
+    @pytest.mark.parametrize("query", ["days=0", "days=10000", "days=-1", "days=x"])
+    def test_a_days_window_outside_1_to_365_is_422(
+        self, client: TestClient, query: str
+    ) -> None:
+        for route in ("/stats", "/stats/daily", "/stats/llm-cost"):
+            assert client.get(f"{route}?{query}").status_code == 422, route
+
+    def test_the_edges_of_the_window_are_accepted(self, client: TestClient) -> None:
+        assert client.get("/stats/daily?days=365").json()["days"] == 365
+        assert len(client.get("/stats/daily?days=1").json()["items"]) == 1
+
+
+class TestLivenessAndReadiness:
+    def test_healthz_needs_no_database(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://x:y@127.0.0.1:{_closed_port()}/z")
+        _clear_caches()
+        try:
+            with TestClient(build_app()) as client:
+                assert client.get("/healthz").json() == {"status": "ok"}
+        finally:
+            _clear_caches()
+
+    def test_ready_with_the_database_at_head_and_prefect_answering(
+        self, client: TestClient, prefect_standin: str
+    ) -> None:
+        with temporary_settings(updates={PREFECT_API_URL: prefect_standin}):
+            response = client.get("/readyz")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["ready"] is True
+        assert body["checks"]["database"]["detail"].endswith(migrate.head_revision())
+
+    def test_an_unreachable_database_is_503_naming_the_database(
+        self, monkeypatch: pytest.MonkeyPatch, no_prefect: None
+    ) -> None:
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://x:pw@127.0.0.1:{_closed_port()}/z")
+        _clear_caches()
+        try:
+            with TestClient(build_app()) as client:
+                response = client.get("/readyz")
+        finally:
+            _clear_caches()
+        assert response.status_code == 503
+        checks = response.json()["checks"]
+        assert checks["database"]["ok"] is False and checks["prefect"]["ok"] is True
+        assert "cannot connect" in checks["database"]["detail"]
+        assert "pw" not in checks["database"]["detail"]
+
+    def test_a_schema_behind_head_is_503_and_recovers_after_upgrade(
+        self, client: TestClient, engine: Engine, no_prefect: None
+    ) -> None:
+        migrate.downgrade(engine, "0002")
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert "sdb-agent db upgrade" in response.json()["checks"]["database"]["detail"]
+        migrate.upgrade(engine)
+        assert client.get("/readyz").status_code == 200
+
+    def test_prefect_unreachable_is_503_naming_prefect(self, client: TestClient) -> None:
+        with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{_closed_port()}"}):
+            response = client.get("/readyz")
+        assert response.status_code == 503
+        checks = response.json()["checks"]
+        assert checks["prefect"]["ok"] is False and checks["database"]["ok"] is True
+
+
+class TestTheOpenApiDocument:
+    def test_lists_every_endpoint_with_one_line_summaries(self, client: TestClient) -> None:
+        spec = client.get("/openapi.json").json()
+        paths = spec["paths"]
+        for path in ("/history", "/history/{history_id}", "/files/{file_path}/history",
+                     "/stats", "/stats/daily", "/stats/llm-cost", "/healthz", "/readyz"):
+            assert "get" in paths[path], path
+            assert "\n" not in paths[path]["get"]["description"]
+        assert "Overview" in spec["components"]["schemas"]
+        days = next(p for p in paths["/stats/daily"]["get"]["parameters"] if p["name"] == "days")
+        assert days["schema"]["minimum"] == 1 and days["schema"]["maximum"] == 365
