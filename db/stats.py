@@ -19,7 +19,14 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from db.duration_histogram import merged
-from db.stats_rollup import DayRuns, LlmGroup, day_figures, iter_days, refresh_rollup
+from db.stats_rollup import (
+    DayRuns,
+    LlmGroup,
+    day_figures,
+    iter_days,
+    refresh_rollup,
+    total_figures,
+)
 
 __all__ = ["daily", "llm_cost", "overview", "refresh_rollup"]
 
@@ -144,8 +151,7 @@ def overview(engine: Engine, *, days: int | None, today: date | None = None,
              use_rollup: bool = True) -> Overview:
     """Totals over all history, or over the last `days` UTC days."""
     since = _first_day(days, today)
-    runs_by_day, llm = day_figures(engine, since=since, use_rollup=use_rollup)
-    d = list(runs_by_day.values())
+    d, llm = total_figures(engine, since=since, use_rollup=use_rollup)
     completed, failed = sum(x.completed for x in d), sum(x.failed for x in d)
     durations = merged(x.durations for x in d)
     duration_sum = sum((x.duration_sum for x in d), Decimal(0))

@@ -239,6 +239,61 @@ def rolled_llm(conn: Connection, *, since: date | None, through: date) -> list[L
     return [LlmGroup(**row) for row in rows]
 
 
+_SUM_RUNS = text(f"""
+SELECT coalesce(sum(queued), 0) AS queued, coalesce(sum(processing), 0) AS processing,
+       coalesce(sum(completed), 0) AS completed, coalesce(sum(failed), 0) AS failed,
+       coalesce(sum(files_modified), 0) AS files_modified,
+       coalesce(sum(duration_sum), 0) AS duration_sum,
+       coalesce(sum(bitbucket_calls), 0) AS bitbucket_calls,
+       coalesce(sum(bitbucket_errors), 0) AS bitbucket_errors
+FROM stats_daily WHERE {_ROLLED}""")
+_SUM_HIST = text(f"""
+SELECT u.ord - 1 AS bucket, sum(u.n) AS n, sum(u.total) AS total
+FROM stats_daily, unnest(duration_hist, duration_hist_sum) WITH ORDINALITY AS u(n, total, ord)
+WHERE {_ROLLED} AND u.n > 0 GROUP BY u.ord""")
+_SUM_LLM = text(f"""
+SELECT model, call_type, sum(calls) AS calls, sum(cache_hits) AS cache_hits,
+       sum(priced_calls) AS priced_calls, sum(unpriced_calls) AS unpriced_calls,
+       sum(cost) AS cost, sum(prompt_tokens) AS prompt_tokens,
+       sum(completion_tokens) AS completion_tokens, sum(cached_tokens) AS cached_tokens,
+       sum(total_tokens) AS total_tokens
+FROM stats_llm_daily WHERE {_ROLLED} GROUP BY model, call_type""")
+
+
+def rolled_sum(conn: Connection, *, since: date | None,
+               through: date) -> tuple[DayRuns, list[LlmGroup]]:
+    """The rollup's days in [since, through] summed in the database, as one pseudo-day."""
+    params = {"since": since, "through": through}
+    row = conn.execute(_SUM_RUNS, params).one()
+    runs = DayRuns(through, int(row.queued), int(row.processing), int(row.completed),
+                   int(row.failed), int(row.files_modified), Histogram(), row.duration_sum,
+                   int(row.bitbucket_calls), int(row.bitbucket_errors))
+    for bucket, n, total in conn.execute(_SUM_HIST, params):
+        runs.durations.put(bucket, int(n), float(total))
+    llm = [LlmGroup(day=through, **{k: (v if k in ("model", "call_type", "cost") else int(v))
+                                    for k, v in r.items()})
+           for r in conn.execute(_SUM_LLM, params).mappings()]
+    return runs, llm
+
+
+def total_figures(engine: Engine, *, since: date | None,
+                  use_rollup: bool = True) -> tuple[list[DayRuns], list[LlmGroup]]:
+    """Figures from `since` on to be summed: the rollup's sum, then each live day."""
+    with engine.connect() as conn:
+        done = rolled_through(conn) if use_rollup else None
+        if done is None or (since is not None and since > done):
+            live_from = since
+            runs: list[DayRuns] = []
+            llm: list[LlmGroup] = []
+        else:
+            live_from = done + timedelta(days=1)
+            rolled_runs_, llm = rolled_sum(conn, since=since, through=done)
+            runs = [rolled_runs_]
+        runs += aggregate_runs(conn, since=live_from).values()
+        llm += aggregate_llm(conn, since=live_from)
+    return runs, llm
+
+
 def day_figures(engine: Engine, *, since: date | None,
                 use_rollup: bool = True) -> tuple[dict[date, DayRuns], list[LlmGroup]]:
     """Per-day figures from `since` on: rolled-up days from the rollup, later days live."""
