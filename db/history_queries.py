@@ -61,7 +61,8 @@ ORDER BY r.created_at DESC, r.id DESC"""
 def list_runs(engine: Engine, *, filters: RunFilter, limit: int,
               after: Cursor | None = None) -> list[dict[str, Any]]:
     """Up to `limit` runs, newest first (created_at, then id), after the cursor if given."""
-    where, params = ["true"], {"limit": limit}
+    where: list[str] = ["true"]
+    params: dict[str, Any] = {"limit": limit}
     for column in ("status", "issue_key"):
         if getattr(filters, column) is not None:
             where.append(f"{column} = :{column}")

@@ -270,9 +270,10 @@ def rolled_sum(conn: Connection, *, since: date | None,
                    int(row.bitbucket_calls), int(row.bitbucket_errors))
     for bucket, n, total in conn.execute(_SUM_HIST, params):
         runs.durations.put(bucket, int(n), float(total))
-    llm = [LlmGroup(day=through, **{k: (v if k in ("model", "call_type", "cost") else int(v))
-                                    for k, v in r.items()})
-           for r in conn.execute(_SUM_LLM, params).mappings()]
+    llm = [LlmGroup(through, r.model, r.call_type, int(r.calls), int(r.cache_hits),
+                    int(r.priced_calls), int(r.unpriced_calls), r.cost, int(r.prompt_tokens),
+                    int(r.completion_tokens), int(r.cached_tokens), int(r.total_tokens))
+           for r in conn.execute(_SUM_LLM, params)]
     return runs, llm
 
 
