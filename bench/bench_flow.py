@@ -61,7 +61,8 @@ def setup() -> tuple[Any, Any, Any]:
         "BITBUCKET_REPOSITORY": "bench", "BITBUCKET_ACCESS_TOKEN": "bench-token",
         "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "bench", "TARGETS_FILE": str(targets),
         "LLM_CACHE_TTL_HOURS": "0", "MAX_FILE_CONCURRENCY": str(FILES),
-        "PREFECT_LOGGING_LEVEL": "WARNING"})
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "CONCURRENCY_LIMITS": os.environ.get("CONCURRENCY_LIMITS", "false")})
     from db import migrate
     from db.session import get_engine
 
@@ -191,11 +192,8 @@ def main() -> None:
         print(f"zero latency, median of {RUNS + 2}: flow {flow_s:.2f} s, plain Python threads "
               f"{plain_s:.2f} s -> overhead {flow_s - plain_s:.2f} s per issue (target <= 1.0 s)")
     finally:
-        from prefect.logging.handlers import APILogHandler
-
         from deployments.local_prefect import LocalPrefectServer
 
-        APILogHandler.flush()
 
         bitbucket.stop()
         llm.stop()

@@ -34,6 +34,7 @@ from tasks.branch import branch_name, ensure_branch
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.intake import fetch_issue_by_key, read_targets
+from tasks.limits import ensure_limits
 from tasks.outcomes import FileOutcome
 from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
 from tasks.retry import BACKOFF, JITTER, database_hiccup
@@ -91,6 +92,7 @@ def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = N
         get_run_logger().error(reason)
         return {"outcome": "refused", "history_id": history_id, "reason": reason}
     targets = load_targets(settings.targets_file)
+    ensure_limits(settings)
     claim = claim_run(parsed, spec_hash(parsed, targets, settings.llm_model), force,
                       settings.run_lease_seconds)
     if claim.outcome != "claimed":

@@ -12,7 +12,8 @@ from sdb_agent.settings import Settings
 
 MASK = "***"
 _SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
-                  "jira_webhook_secret", "jira_api_token", "smtp_password", "api_token",
+                  "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
+                  "smtp_password", "api_token",
                   "database_url")
 
 

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from prefect.settings import (
-    PREFECT_API_URL,
-    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-    temporary_settings,
-)
+import prefect.context
+from prefect.context import refresh_global_settings_context
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from deployments.local_prefect import LocalPrefectServer, configured_api_url
 from sdb_agent.settings import get_settings
 
 
 def prefect_api_url() -> str:
-    """`PREFECT_API_URL` if configured, else the local server in the data directory."""
-    return configured_api_url() or LocalPrefectServer(get_settings().data_dir).ensure()
+    """`PREFECT_API_URL` if configured, else the local server in the data directory.
+
+    The URL is made process-wide (environment and Prefect's global settings), because
+    Prefect's background workers (events, logs, concurrency leases) run in threads that do
+    not see a context-local setting; without it they would try to start a server of their own.
+    """
+    url = configured_api_url() or LocalPrefectServer(get_settings().data_dir).ensure()
+    os.environ["PREFECT_API_URL"] = url
+    if prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.api.url != url:
+        refresh_global_settings_context()
+    return url
 
 
 def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
@@ -29,6 +37,6 @@ def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
     """
     from flows.process_issue import process_issue
 
-    updates = {PREFECT_API_URL: prefect_api_url(), PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    with temporary_settings(updates=updates):
+    prefect_api_url()
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return process_issue(issue=issue, issue_key=issue_key, force=force)

@@ -70,6 +70,19 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     api_token: SecretStr | None = None
 
+    # serving (deployments/; README "Running as a service")
+    jira_webhook_token: SecretStr | None = None
+    jira_webhook_token_header: str = "X-Automation-Webhook-Token"
+    webhook_events: str = "jira:issue_created,jira:issue_updated"
+    webhook_projects: str = ""
+    webhook_issue_types: str = ""
+    webhook_trigger_label: str | None = None
+    webhook_max_bytes: int = Field(default=1_048_576, ge=1024)
+    max_concurrent_runs: int = Field(default=4, ge=1)
+    concurrency_limits: bool = True
+    llm_concurrency: int = Field(default=8, ge=1)
+    bitbucket_requests_per_hour: int = Field(default=1000, ge=1)
+
     # maintenance (flows/maintenance.py; README "Maintenance")
     cost_budget_daily_usd: float | None = Field(default=None, gt=0)
     report_timezone: str = "UTC"
@@ -126,6 +139,29 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("is set but empty; unset it or give a real secret")
         return value
+
+    @field_validator("jira_webhook_token")
+    @classmethod
+    def _webhook_token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is set but empty; unset it or give a real token")
+        return value
+
+    @staticmethod
+    def _listed(value: str) -> frozenset[str]:
+        return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+    @property
+    def webhook_event_set(self) -> frozenset[str]:
+        return self._listed(self.webhook_events)
+
+    @property
+    def webhook_project_set(self) -> frozenset[str]:
+        return self._listed(self.webhook_projects)
+
+    @property
+    def webhook_issue_type_set(self) -> frozenset[str]:
+        return self._listed(self.webhook_issue_types)
 
     @property
     def report_recipients(self) -> list[str]:

@@ -10,6 +10,7 @@ from db import issue_runs
 from db.session import get_engine
 from integrations.git_host import BranchRef
 from tasks.context import git_host_for
+from tasks.limits import spend_bitbucket_budget
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
 
@@ -27,6 +28,7 @@ def branch_name(prefix: str, issue_key: str, summary: str) -> str:
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup)
 def ensure_branch(history_id: int, name: str, base: BranchRef) -> BranchRef:
+    spend_bitbucket_budget(2)
     branch = git_host_for(history_id).create_branch(name, from_commit=base.commit)
     issue_runs.heartbeat(get_engine(), history_id, branch_name=branch.name)
     return branch

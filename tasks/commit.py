@@ -8,6 +8,7 @@ from integrations.errors import PathRefused
 from integrations.git_host import BranchRef
 from sdb_agent.targets import TargetsConfig
 from tasks.context import git_host_for, task_logger
+from tasks.limits import spend_bitbucket_budget
 from tasks.outcomes import CommitOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -29,7 +30,10 @@ def commit_changes(history_id: int, branch: BranchRef, base: BranchRef, files: d
     the branch has moved past the base (a rerun), since every edit changes its file."""
     in_scope(list(files), targets, spec_file)
     host = git_host_for(history_id)
+    spend_bitbucket_budget(2)
     tip = host.get_branch(branch.name) or branch
+    if tip.commit != base.commit:
+        spend_bitbucket_budget(len(files))
     changed = dict(files) if tip.commit == base.commit else {
         path: data for path, data in files.items() if host.read_file(tip.commit, path) != data}
     if not changed:

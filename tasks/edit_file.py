@@ -30,6 +30,7 @@ from integrations.llm.schemas import Kind
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
 from tasks.context import current_task_run_id, llm_with, recorder_for, task_logger
+from tasks.limits import llm_slot
 from tasks.outcomes import FileOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -87,47 +88,52 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
     return decide_encoding(data, configured=configured, default_encoding=default_encoding).text
 
 
+def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
+             default_encoding: str | None, attempts: _Attempts) -> tuple[EditResult, str] | str:
+    """Up to EDIT_ATTEMPTS answers, each failure fed back; the edit, or the last error."""
+    feedback: list[str] = []
+    error = "no attempt made"
+    while attempts.count < get_settings().edit_attempts:
+        attempts.count += 1
+        try:
+            return _propose(llm, target, original, spec, default_encoding, feedback, attempts)
+        except (FileRefusedError, IntegrationError) as exc:
+            return str(exc)
+        except EditError as exc:
+            error = str(exc)
+            feedback.append(error)
+        except LlmOutputError as exc:
+            error = str(exc)
+            feedback.append(exc.feedback)
+        task_logger().warning("%s: attempt %d failed: %s", target.path, attempts.count,
+                              error[:300])
+    return error
+
+
 @task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup, task_run_name="edit {target.path}")
 def edit_file(history_id: int, target: Target, original: bytes | None, spec: str,
               default_encoding: str | None) -> FileOutcome:
-    logger = task_logger()
     started = time.monotonic()
     recorder = recorder_for(history_id)
-    llm = llm_with(recorder)
     action = "created" if original is None else "modified"
     attempts = _Attempts()
-    feedback: list[str] = []
-    error = "no attempt made"
     if original is not None and len(original) > target.max_bytes:
-        error = f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}"
+        result: tuple[EditResult, str] | str = (
+            f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}")
     else:
-        while attempts.count < get_settings().edit_attempts:
-            attempts.count += 1
-            try:
-                edited, summary = _propose(llm, target, original, spec, default_encoding,
-                                           feedback, attempts)
-            except FileRefusedError as exc:
-                error = str(exc)
-                break
-            except EditError as exc:
-                error = str(exc)
-                feedback.append(error)
-            except LlmOutputError as exc:
-                error = str(exc)
-                feedback.append(exc.feedback)
-            except IntegrationError as exc:
-                error = str(exc)
-                break
-            else:
-                return _applied(history_id, target, original, edited, summary, action, attempts,
-                                default_encoding, recorder.failures, started)
-            logger.warning("%s: attempt %d failed: %s", target.path, attempts.count, error[:300])
+        with llm_slot():
+            result = _attempt(llm_with(recorder), target, original, spec, default_encoding,
+                              attempts)
+    if not isinstance(result, str):
+        edited, summary = result
+        return _applied(history_id, target, original, edited, summary, action, attempts,
+                        default_encoding, recorder.failures, started)
     record_file(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
-                path=target.path, action=action, outcome="failed", error_message=error,
+                path=target.path, action=action, outcome="failed", error_message=result,
                 original_content=_text_of(original, target.encoding, default_encoding)
                 if original is not None and len(original) <= target.max_bytes else None)
-    return FileOutcome(path=target.path, status="failed", action=action, error=error,
+    return FileOutcome(path=target.path, status="failed", action=action, error=result,
                        attempts=attempts.count, tokens=attempts.tokens, cost=attempts.cost,
                        duration_seconds=time.monotonic() - started,
                        recording_failures=tuple(recorder.failures))

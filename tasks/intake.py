@@ -12,6 +12,7 @@ from sdb_agent.errors import ConfigError
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
 from tasks.context import git_host_for
+from tasks.limits import spend_bitbucket_budget
 from tasks.retry import BACKOFF, JITTER, database_hiccup, transient_or_database_hiccup
 
 
@@ -35,6 +36,7 @@ def read_targets(history_id: int, targets: tuple[Target, ...],
 
     A missing file is an error unless the target is to be created: this runs before any
     LLM spend, so a wrong TARGETS_FILE costs nothing."""
+    spend_bitbucket_budget(2 + len(targets))
     host = git_host_for(history_id)
     base = host.default_branch()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

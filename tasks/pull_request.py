@@ -9,6 +9,7 @@ from prefect import task
 from integrations.git_host import PullRequest
 from integrations.jira import Issue
 from tasks.context import git_host_for
+from tasks.limits import spend_bitbucket_budget
 from tasks.outcomes import FileOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -49,6 +50,7 @@ def _cell(text: str) -> str:
       retry_condition_fn=database_hiccup)
 def open_pull_request(history_id: int, branch: str, destination: str, title: str,
                       description: str) -> PullRequest:
+    spend_bitbucket_budget(2)
     host = git_host_for(history_id)
     existing = host.find_open_pull_request(branch)
     if existing is None:

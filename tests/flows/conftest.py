@@ -40,6 +40,7 @@ def agent(
             "LLM_MAX_RETRIES": "0",
             "TARGETS_FILE": str(targets),
             "RUN_LEASE_SECONDS": "2",
+            "CONCURRENCY_LIMITS": "false",
             "PREFECT_API_URL": prefect_api,
         }
         for name, value in env.items():

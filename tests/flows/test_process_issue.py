@@ -109,3 +109,26 @@ class TestHappyPath:
             == 1
         )
         assert len(agent.bitbucket.pull_requests) == 1
+
+
+class TestSharedLimits:
+    def test_a_run_creates_the_global_limits_and_holds_them_strictly(
+        self, agent: Agent, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from prefect.client.orchestration import get_client
+
+        from sdb_agent.settings import get_settings
+        from tasks.limits import BITBUCKET_LIMIT, LLM_LIMIT
+
+        monkeypatch.setenv("CONCURRENCY_LIMITS", "true")
+        monkeypatch.setenv("LLM_CONCURRENCY", "3")
+        get_settings.cache_clear()
+        agent.script_canned()
+        assert agent.run()["outcome"] == "completed"
+        with get_client(sync_client=True) as client:
+            llm = client.read_global_concurrency_limit_by_name(LLM_LIMIT)
+            bitbucket = client.read_global_concurrency_limit_by_name(BITBUCKET_LIMIT)
+        assert (llm.limit, llm.active_slots) == (3, 0)
+        assert bitbucket.limit == 1000 and bitbucket.slot_decay_per_second == pytest.approx(
+            1000 / 3600)
+

@@ -1,0 +1,49 @@
+"""Prefect global concurrency limits held across runs and workers.
+
+`sdb-agent-llm` caps the tasks talking to the LLM at once; `sdb-agent-bitbucket` is a rate
+limit whose slots decay at the hourly budget's pace (Bitbucket allows about 1,000 requests per
+hour per token). Both are taken per task: a slot per request would cost a Prefect API round
+trip per request.
+They are created idempotently at start-up (serve) and at every run's start, and used with
+`strict=True`: a missing limit is an error, never a silent no-op. `CONCURRENCY_LIMITS=false`
+turns them off for a single process on a SQLite-backed Prefect server, where every slot
+operation queues behind the server's single writer (about 0.4 s each with 10 at once).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+
+from prefect.client.orchestration import get_client
+from prefect.concurrency.sync import concurrency, rate_limit
+
+from sdb_agent.settings import Settings, get_settings
+
+LLM_LIMIT = "sdb-agent-llm"
+BITBUCKET_LIMIT = "sdb-agent-bitbucket"
+
+
+def ensure_limits(settings: Settings) -> None:
+    if not settings.concurrency_limits:
+        return
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(LLM_LIMIT, settings.llm_concurrency)
+        client.upsert_global_concurrency_limit_by_name(
+            BITBUCKET_LIMIT, settings.bitbucket_requests_per_hour,
+            slot_decay_per_second=settings.bitbucket_requests_per_hour / 3600)
+
+
+def llm_slot() -> AbstractContextManager[None]:
+    """Hold one LLM slot while a task talks to the model."""
+    if not get_settings().concurrency_limits:
+        return nullcontext()
+    return concurrency(LLM_LIMIT, occupy=1, strict=True)
+
+
+def spend_bitbucket_budget(requests: int) -> None:
+    """Take `requests` from the hourly Bitbucket budget before a task makes them (waits while
+    the budget is used up). Reserved per task, not per request: one API round trip per task.
+    Local git has no budget."""
+    settings = get_settings()
+    if settings.concurrency_limits and settings.git_provider == "bitbucket" and requests > 0:
+        rate_limit(BITBUCKET_LIMIT, occupy=requests, strict=True)
