@@ -116,6 +116,19 @@ def demo() -> None:
     run_demo(echo=typer.echo)
 
 
+@app.command("serve")
+@one_line_errors
+def serve_command() -> None:
+    """Serve every deployment and schedule, the Jira webhook and the history API."""
+    import logging
+
+    from deployments.serve import serve_forever
+    from sdb_agent.settings import get_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    serve_forever(get_settings())
+
+
 @app.command("process")
 @one_line_errors
 def process(

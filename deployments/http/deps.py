@@ -1,0 +1,38 @@
+"""Dependencies shared by the routes: the one way to the database, and read-API auth."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, status
+from sqlalchemy import Engine
+
+from db.session import get_engine
+from sdb_agent.settings import Settings, get_settings
+
+
+def settings_dep() -> Settings:
+    return get_settings()
+
+
+def engine_dep() -> Engine:
+    return get_engine()
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+EngineDep = Annotated[Engine, Depends(engine_dep)]
+
+
+def require_api_token(settings: SettingsDep,
+                      authorization: Annotated[str | None, Header()] = None) -> None:
+    """With `API_TOKEN` set, the read API wants `Authorization: Bearer <API_TOKEN>`."""
+    if settings.api_token is None:
+        return
+    expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+ReadAuth = Depends(require_api_token)

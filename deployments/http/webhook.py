@@ -1,0 +1,173 @@
+"""POST /webhooks/jira: verify, filter, dedupe, and hand the issue to the process-issue
+deployment. Every request is recorded in `webhook_delivery`; the raw body is never logged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from prefect.deployments import arun_deployment
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.settings import PREFECT_API_URL
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from db import webhook_deliveries as deliveries
+from deployments.http.deps import EngineDep, SettingsDep
+from deployments.http.webhook_checks import authenticated, ignored_event, ignored_issue
+from integrations.errors import InvalidResponse
+from integrations.jira import parse_issue
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["webhook"])
+DEPLOYMENT = "process-issue/process-issue"
+DELIVERY_HEADER = "x-atlassian-webhook-identifier"
+
+
+class WebhookAnswer(BaseModel):
+    status: str
+    reason: str | None = None
+    flow_run_id: str | None = None
+    flow_run_url: str | None = None
+    delivery_id: str | None = None
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.outcome, self.reason = status, outcome, reason
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Refusal(413, "rejected", f"body of {declared} bytes is over {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Refusal(413, "rejected", f"body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _Refusal(400, "rejected", "body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise _Refusal(400, "rejected", "body is not a JSON object")
+    return payload
+
+
+def _answer(http_status: int, **fields: str | None) -> JSONResponse:
+    return JSONResponse(WebhookAnswer(**fields).model_dump(exclude_none=True),
+                        status_code=http_status)
+
+
+def _ui_url(flow_run_id: uuid.UUID) -> str | None:
+    api = PREFECT_API_URL.value()
+    return f"{str(api).removesuffix('/api')}/runs/flow-run/{flow_run_id}" if api else None
+
+
+async def _start_run(payload: dict[str, Any], key: str, project: str | None) -> uuid.UUID:
+    run = await arun_deployment(DEPLOYMENT, parameters={"issue": payload}, timeout=0,
+                                idempotency_key=key, tags=[project] if project else None,
+                                as_subflow=False)
+    return run.id
+
+
+@router.post("/webhooks/jira", status_code=202, response_model=WebhookAnswer,
+             responses={200: {"model": WebhookAnswer}, 503: {"model": WebhookAnswer}})
+async def jira_webhook(request: Request, settings: SettingsDep,
+                       engine: EngineDep) -> JSONResponse:
+    """Receive a Jira issue event and start its process-issue run exactly once."""
+    delivery_id = request.headers.get(DELIVERY_HEADER)
+    facts: dict[str, Any] = {"delivery_id": delivery_id}
+    try:
+        if "json" not in request.headers.get("content-type", "").lower():
+            raise _Refusal(415, "rejected", "content type must be application/json")
+        body = await _read_capped(request, settings.webhook_max_bytes)
+        facts["body_sha256"] = hashlib.sha256(body).hexdigest()
+        if not authenticated(settings, body, request.headers):
+            raise _Refusal(401, "rejected", "missing or wrong signature or token")
+        payload = _json_object(body)
+        facts["event_type"] = str(payload.get("webhookEvent") or "")[:100] or None
+        reason = ignored_event(settings, payload)
+        if reason:
+            raise _Refusal(202, "ignored", reason)
+        try:
+            issue = parse_issue(payload)
+        except InvalidResponse as exc:
+            raise _Refusal(422, "rejected", str(exc)) from None
+        facts["issue_key"] = issue.key
+        reason = ignored_issue(settings, issue)
+        if reason:
+            raise _Refusal(202, "ignored", reason)
+    except _Refusal as refusal:
+        return await _refused(engine, refusal, facts)
+    return await _hand_off(engine, payload, issue.key, issue.project, facts)
+
+
+async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSONResponse:
+    """Record a refused or ignored request. Its delivery id goes into the reason, not the
+    unique column, so Jira's retry of the same delivery is judged afresh."""
+    delivery_id = facts["delivery_id"]
+    reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
+    values = {k: v for k, v in facts.items() if k != "delivery_id"}
+    await run_in_threadpool(lambda: deliveries.record(
+        engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
+    logger.info("webhook %s %s: %s (%s)", delivery_id, facts.get("issue_key"), refusal.outcome,
+                refusal.status)
+    return _answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
+                   delivery_id=delivery_id)
+
+
+async def _hand_off(engine: Any, payload: dict[str, Any], issue_key: str,
+                    project: str | None, facts: dict[str, Any]) -> JSONResponse:
+    delivery_id = facts["delivery_id"]
+    key = f"jira:{delivery_id or facts['body_sha256']}"
+    row = None
+    if delivery_id is not None:
+        row = await run_in_threadpool(lambda: deliveries.claim(
+            engine, delivery_id=delivery_id, event_type=facts["event_type"] or "",
+            issue_key=issue_key, body_sha256=facts["body_sha256"]))
+        if not row.first and row.outcome == "accepted" and row.flow_run_id is not None:
+            await run_in_threadpool(lambda: deliveries.record(
+                engine, outcome="duplicate", http_status=200, issue_key=issue_key,
+                reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
+                event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
+            return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
+                           flow_run_url=_ui_url(row.flow_run_id), delivery_id=delivery_id)
+    try:
+        flow_run_id = await _start_run(payload, key, project)
+    except (httpx.HTTPError, PrefectHTTPStatusError, ObjectNotFound) as exc:
+        reason = f"Prefect API unavailable ({type(exc).__name__}); Jira will retry"
+        if row is not None:
+            await run_in_threadpool(lambda: deliveries.settle(
+                engine, row.id, outcome="failed", http_status=503, flow_run_id=None,
+                reason=reason))
+        logger.warning("webhook %s %s: %s", delivery_id, issue_key, reason)
+        return _answer(503, status="unavailable", reason=reason, delivery_id=delivery_id)
+    if row is None:
+        await run_in_threadpool(lambda: deliveries.record(
+            engine, outcome="accepted", http_status=202, issue_key=issue_key, reason=None,
+            flow_run_id=flow_run_id, event_type=facts["event_type"],
+            body_sha256=facts["body_sha256"]))
+    elif row.first or row.outcome == "failed":
+        await run_in_threadpool(lambda: deliveries.settle(
+            engine, row.id, outcome="accepted", http_status=202, flow_run_id=flow_run_id,
+            reason=None))
+    else:
+        return _answer(200, status="duplicate", flow_run_id=str(flow_run_id),
+                       flow_run_url=_ui_url(flow_run_id), delivery_id=delivery_id)
+    logger.info("webhook %s %s: accepted as flow run %s", delivery_id, issue_key, flow_run_id)
+    return _answer(202, status="accepted", flow_run_id=str(flow_run_id),
+                   flow_run_url=_ui_url(flow_run_id), delivery_id=delivery_id)
