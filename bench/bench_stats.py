@@ -9,7 +9,6 @@ rollup, then the p50/p95 latency of /stats and /stats/daily through the real app
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import statistics
@@ -23,7 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
@@ -31,6 +29,7 @@ from db import migrate  # noqa: E402
 from db.embedded import EmbeddedPostgres  # noqa: E402
 from db.models import PARTITIONED_TABLES  # noqa: E402
 from db.partitions import Month, create_month_partition  # noqa: E402
+from deployments.http.app import create_app  # noqa: E402
 
 ISSUES = int(os.environ.get("BENCH_ISSUES", "1000000"))
 CALLS = int(os.environ.get("BENCH_CALLS", "10000000"))
@@ -89,20 +88,6 @@ def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def build_app() -> FastAPI:
-    """The product's app; the read routers alone if the webhook module is not there yet."""
-    if importlib.util.find_spec("deployments.http.webhook") is not None:
-        from deployments.http.app import create_app
-
-        return create_app()
-    from deployments.http import health, history, stats
-
-    app = FastAPI()
-    for module in (history, stats, health):
-        app.include_router(module.router)
-    return app
 
 
 def seed(engine: Engine) -> None:
@@ -175,7 +160,7 @@ def main() -> None:
         get_settings.cache_clear()
         get_engine.cache_clear()
         days = 30
-        with TestClient(build_app()) as client:
+        with TestClient(create_app()) as client:
             rollup = timed(lambda: client.get("/stats"))
             with engine.connect() as conn:
                 rolled = conn.execute(text("SELECT count(*) FROM stats_daily")).scalar_one()

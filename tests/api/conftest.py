@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 
 import pytest
@@ -12,17 +11,9 @@ from sqlalchemy.engine import URL
 
 
 def build_app() -> FastAPI:
-    """The product's app. Until the webhook module lands, the read routers alone."""
-    if importlib.util.find_spec("deployments.http.webhook") is not None:
-        from deployments.http.app import create_app
+    from deployments.http.app import create_app
 
-        return create_app()
-    from deployments.http import health, history, stats
-
-    app = FastAPI(title="sdb-agent")
-    for module in (history, stats, health):
-        app.include_router(module.router)
-    return app
+    return create_app()
 
 
 @pytest.fixture

@@ -1,0 +1,215 @@
+"""POST /webhooks/jira over real HTTP, with a real Prefect API and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+import uvicorn
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from deployments.http.app import create_app
+from deployments.serve import process_issue_deployment
+from sdb_agent.settings import get_settings
+
+SECRET = "webhook-secret-42"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def registered_deployment(prefect_api: str) -> str:
+    """The process-issue deployment exists in Prefect (nothing executes its runs here)."""
+    process_issue_deployment(get_settings()).apply()
+    return prefect_api
+
+
+@pytest.fixture
+def server(configured_env: URL, registered_deployment: str,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("JIRA_WEBHOOK_TOKEN", "automation-token")
+    get_settings.cache_clear()
+    port = free_port()
+    http = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                         log_level="warning"))
+    thread = threading.Thread(target=http.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/healthz", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    yield base
+    http.should_exit = True
+    thread.join(timeout=10)
+
+
+def payload(key: str = "MAT-7", event: str = "jira:issue_created", **fields: Any) -> bytes:
+    body = {"webhookEvent": event, "issue": {"key": key, "fields": {
+        "summary": "Add TI64", "description": "Add it", "labels": ["sdb"],
+        "issuetype": {"name": "Task"}, "project": {"key": key.split("-")[0]}, **fields}}}
+    return json.dumps(body).encode()
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Hub-Signature": f"sha256={digest}"}
+
+
+def post(base: str, body: bytes, headers: dict[str, str],
+         delivery: str | None = None) -> requests.Response:
+    if delivery:
+        headers = {**headers, "X-Atlassian-Webhook-Identifier": delivery}
+    return requests.post(f"{base}/webhooks/jira", data=body, headers=headers, timeout=30)
+
+
+def flow_runs_of_deployment() -> list[Any]:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(deployment_filter=DeploymentFilter(
+            name=DeploymentFilterName(any_=["process-issue"])), limit=200)
+
+
+def deliveries(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(text(
+            "SELECT delivery_id, outcome, http_status, reason, flow_run_id, issue_key "
+            "FROM webhook_delivery ORDER BY id")))
+
+
+class TestSignatures:
+    @pytest.mark.parametrize(("headers", "expected"), [
+        ({"Content-Type": "application/json"}, 401),
+        ({"Content-Type": "application/json", "X-Hub-Signature": "sha256=" + "0" * 64}, 401),
+        ({"Content-Type": "application/json", "X-Hub-Signature": "sha1=abc"}, 401),
+        ({"Content-Type": "application/json", "X-Automation-Webhook-Token": "nope"}, 401),
+        ({"Content-Type": "application/json", "X-Automation-Webhook-Token": "automation-token"},
+         202),
+    ])
+    def test_the_signature_or_shared_token_decides_entry(
+        self, server: str, headers: dict[str, str], expected: int
+    ) -> None:
+        assert post(server, payload(), headers).status_code == expected
+
+    def test_a_correctly_signed_delivery_is_accepted_with_its_flow_run(self, server: str) -> None:
+        response = post(server, payload(), signed(payload()), delivery="d-1")
+        assert response.status_code == 202
+        answer = response.json()
+        assert answer["status"] == "accepted" and answer["flow_run_url"].endswith(
+            answer["flow_run_id"])
+
+    def test_a_signature_made_with_another_secret_is_refused(self, server: str) -> None:
+        assert post(server, payload(), signed(payload(), "other")).status_code == 401
+
+
+class TestDeduplication:
+    def test_a_redelivery_returns_the_same_flow_run_with_200(
+        self, server: str, engine: Engine
+    ) -> None:
+        first = post(server, payload(), signed(payload()), delivery="dup-1")
+        again = post(server, payload(), signed(payload()), delivery="dup-1")
+        assert (first.status_code, again.status_code) == (202, 200)
+        assert first.json()["flow_run_id"] == again.json()["flow_run_id"]
+        assert [row.outcome for row in deliveries(engine)] == ["accepted", "duplicate"]
+
+    def test_fifty_concurrent_deliveries_of_one_event_create_exactly_one_run(
+        self, server: str
+    ) -> None:
+        before = len(flow_runs_of_deployment())
+        body = payload("MAT-50")
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(lambda _: post(server, body, signed(body), "burst-1"),
+                                    range(50)))
+        assert {a.status_code for a in answers} <= {200, 202}
+        assert len({a.json()["flow_run_id"] for a in answers}) == 1
+        assert len(flow_runs_of_deployment()) == before + 1
+
+
+class TestFilters:
+    @pytest.mark.parametrize(("env", "body", "reason"), [
+        ({}, payload(event="jira:issue_deleted"), "WEBHOOK_EVENTS"),
+        ({"WEBHOOK_PROJECTS": "OPS"}, payload(), "WEBHOOK_PROJECTS"),
+        ({"WEBHOOK_ISSUE_TYPES": "Bug"}, payload(), "WEBHOOK_ISSUE_TYPES"),
+        ({"WEBHOOK_TRIGGER_LABEL": "agent-please"}, payload(), "trigger label"),
+    ])
+    def test_an_event_outside_the_filters_is_ignored_with_202_and_a_reason(
+        self, server: str, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+        env: dict[str, str], body: bytes, reason: str
+    ) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        before = len(flow_runs_of_deployment())
+        response = post(server, body, signed(body), delivery="f-1")
+        assert response.status_code == 202 and response.json()["status"] == "ignored"
+        assert reason in response.json()["reason"]
+        assert len(flow_runs_of_deployment()) == before
+        assert deliveries(engine)[-1].outcome == "ignored"
+
+
+class TestBadInput:
+    def test_non_json_is_400_oversized_413_wrong_type_415_and_no_key_422(
+        self, server: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("WEBHOOK_MAX_BYTES", "2048")
+        get_settings.cache_clear()
+        before = len(flow_runs_of_deployment())
+        no_key = json.dumps({"webhookEvent": "jira:issue_created", "issue": {}}).encode()
+        huge = payload(description="x" * 5000)
+        cases = [
+            (b"{not json", signed(b"{not json"), 400),
+            (huge, signed(huge), 413),
+            (payload(), {**signed(payload()), "Content-Type": "text/plain"}, 415),
+            (no_key, signed(no_key), 422),
+        ]
+        codes = [post(server, body, headers, delivery=f"bad-{i}").status_code
+                 for i, (body, headers, _) in enumerate(cases)]
+        assert codes == [expected for _, _, expected in cases]
+        chunked = requests.post(f"{server}/webhooks/jira", data=iter([huge[:1500], huge[1500:]]),
+                                headers=signed(huge), timeout=30)
+        assert chunked.status_code == 413
+        rows = deliveries(engine)
+        assert [r.http_status for r in rows] == [400, 413, 415, 422, 413]
+        assert all(r.outcome == "rejected" and r.reason for r in rows)
+        assert len(flow_runs_of_deployment()) == before
+
+
+class TestPrefectDown:
+    def test_prefect_down_answers_503_and_jiras_retry_then_goes_through_once(
+        self, server: str, engine: Engine, registered_deployment: str,
+        monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from prefect.context import refresh_global_settings_context
+
+        monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+        refresh_global_settings_context()
+        try:
+            down = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")
+        finally:
+            monkeypatch.setenv("PREFECT_API_URL", registered_deployment)
+            refresh_global_settings_context()
+        assert down.status_code == 503
+        back = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")
+        again = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")
+        assert (back.status_code, again.status_code) == (202, 200)
+        assert back.json()["flow_run_id"] == again.json()["flow_run_id"]
+        assert [r.outcome for r in deliveries(engine)] == ["accepted", "duplicate"]
