@@ -51,6 +51,8 @@ def serve_forever(settings: Settings) -> None:
     require_current_schema(get_engine())
     ensure_limits(settings)
     deployments = [process_issue_deployment(settings), *maintenance_deployments(settings=settings)]
+    for deployment in deployments:  # registered before the webhook can name one
+        deployment.apply()
     http = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host,
                                          port=settings.http_port, log_level="info"))
     web = threading.Thread(target=http.run, name="http", daemon=True)

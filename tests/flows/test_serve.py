@@ -1,0 +1,96 @@
+"""`sdb-agent serve` as a real process: a signed webhook becomes a PR, and SIGTERM or SIGINT
+(even when started with SIGINT ignored, as a script's background job is) stops it cleanly."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.flows.agent import Agent, subprocess_env
+
+CLI = str(Path(sys.executable).parent / "sdb-agent")
+SECRET = "serve-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_serve(
+    agent: Agent, tmp_path: Path, *, ignore_sigint: bool
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**subprocess_env(agent), "HTTP_PORT": str(port), "JIRA_WEBHOOK_SECRET": SECRET}
+    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    process = subprocess.Popen(
+        [CLI, "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "serve.log", "wb"),
+        preexec_fn=preexec,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+        try:
+            if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return process, base
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("serve did not become ready")
+
+
+def stops_within(process: subprocess.Popen[bytes], sig: int, seconds: float) -> int:
+    process.send_signal(sig)
+    return process.wait(timeout=seconds)
+
+
+def test_a_signed_webhook_leads_to_a_pull_request_and_sigterm_stops_serve(
+    agent: Agent, tmp_path: Path
+) -> None:
+    agent.script_canned()
+    process, base = start_serve(agent, tmp_path, ignore_sigint=False)
+    try:
+        body = json.dumps(agent.payload).encode()
+        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        answer = requests.post(
+            f"{base}/webhooks/jira",
+            data=body,
+            timeout=30,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature": f"sha256={digest}",
+                "X-Atlassian-Webhook-Identifier": "serve-1",
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        deadline = time.monotonic() + 120
+        while not agent.bitbucket.pull_requests and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(agent.bitbucket.pull_requests) == 1
+        run = requests.get(f"{base}/history", timeout=10).json()["items"][0]
+        assert run["issue_key"] == "MAT-101"
+    finally:
+        assert stops_within(process, signal.SIGTERM, 60) == 0
+
+
+@pytest.mark.parametrize("ignore_sigint", [False, True])
+def test_sigint_stops_serve_even_when_started_with_sigint_ignored(
+    agent: Agent, tmp_path: Path, ignore_sigint: bool
+) -> None:
+    process, _ = start_serve(agent, tmp_path, ignore_sigint=ignore_sigint)
+    assert stops_within(process, signal.SIGINT, 60) == 0
