@@ -52,3 +52,31 @@ class TestReadme:
         readme = (ROOT / "README.md").read_text()
         undocumented = {name for name in setting_names() if f"`{name}`" not in readme}
         assert undocumented == set()
+
+
+class TestPrefectYaml:
+    def test_every_deployment_names_a_real_flow_and_serve_has_the_same_names(self) -> None:
+        import importlib
+
+        from prefect import Flow
+
+        from deployments.maintenance_schedules import maintenance_deployments
+        from deployments.serve import process_issue_deployment
+        from sdb_agent.settings import Settings
+
+        spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+        names = set()
+        for deployment in spec["deployments"]:
+            module_path, _, attribute = deployment["entrypoint"].partition(":")
+            module = importlib.import_module(module_path.removesuffix(".py").replace("/", "."))
+            flow = getattr(module, attribute)
+            assert isinstance(flow, Flow) and flow.name == deployment["name"]
+            names.add(deployment["name"])
+        served = [process_issue_deployment(Settings()), *maintenance_deployments(
+            settings=Settings())]
+        assert names == {d.name for d in served}
+
+    def test_the_compose_worker_deploys_this_file_on_a_process_pool(self) -> None:
+        compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+        command = compose["services"]["worker"]["command"]
+        assert "deploy --all" in command and "--type process" in command
