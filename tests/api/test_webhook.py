@@ -34,10 +34,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def registered_deployment(prefect_api: str) -> str:
+def registered_deployment(prefect_api: str) -> Iterator[str]:
     """The process-issue deployment exists in Prefect (nothing executes its runs here)."""
     process_issue_deployment(get_settings()).apply()
-    return prefect_api
+    yield prefect_api
+    with get_client(sync_client=True) as client:  # nobody may ever execute these runs
+        for run in flow_runs_of_deployment():
+            client.delete_flow_run(run.id)
 
 
 @pytest.fixture
