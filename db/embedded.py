@@ -158,7 +158,7 @@ class EmbeddedPostgres:
                 self._initdb()
             if not self.is_running():
                 self._start_server()
-            self._ensure_database(DEFAULT_DATABASE)
+            self.ensure_database(DEFAULT_DATABASE)
         return self.url()
 
     def _start_server(self) -> None:
@@ -185,7 +185,8 @@ class EmbeddedPostgres:
             log_tail = (self.root / "postgres.log").read_text(errors="replace")[-800:]
             raise DatabaseError(f"embedded PostgreSQL did not start: {log_tail.strip()}")
 
-    def _ensure_database(self, name: str) -> None:
+    def ensure_database(self, name: str) -> None:
+        """Create the database if it does not exist (the server must be running)."""
         psql = str(self.binaries.path("psql"))
         base = [psql, "-h", str(self.root / "run"), "-p", str(self.port), "-U", SUPERUSER]
         exists = self._run(

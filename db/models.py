@@ -100,7 +100,21 @@ class IssueProcessingHistory(Base):
     heartbeat_at: Mapped[datetime | None]
 
 
-class FileModificationHistory(Base):
+class _RunChild:
+    """Columns of the partitioned child tables: `created_at` is in the primary key because
+    PostgreSQL requires the partition key there."""
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(
+        primary_key=True, server_default=func.now(), nullable=False
+    )
+    history_id: Mapped[int] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
+    )
+    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class FileModificationHistory(_RunChild, Base):
     """What happened to one target file in one issue run (diff, encodings, outcome)."""
 
     __tablename__ = "file_modification_history"
@@ -114,14 +128,6 @@ class FileModificationHistory(Base):
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(
-        primary_key=True, server_default=func.now(), nullable=False
-    )
-    history_id: Mapped[int] = mapped_column(
-        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
-    )
-    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     file_path: Mapped[str] = mapped_column(String(500))
     action: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(20), server_default="applied")
@@ -137,7 +143,7 @@ class FileModificationHistory(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
 
 
-class LlmCallHistory(Base):
+class LlmCallHistory(_RunChild, Base):
     """One LLM call (or cache hit) with its tokens and cost; cost NULL means unpriced."""
 
     __tablename__ = "llm_call_history"
@@ -151,14 +157,6 @@ class LlmCallHistory(Base):
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(
-        primary_key=True, server_default=func.now(), nullable=False
-    )
-    history_id: Mapped[int] = mapped_column(
-        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
-    )
-    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     call_type: Mapped[str] = mapped_column(String(50))
     model: Mapped[str] = mapped_column(String(100))
     prompt_tokens: Mapped[int | None]
@@ -175,7 +173,7 @@ class LlmCallHistory(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
 
 
-class BitbucketApiHistory(Base):
+class BitbucketApiHistory(_RunChild, Base):
     """One git-host call with its real status code and rate-limit headers."""
 
     __tablename__ = "bitbucket_api_history"
@@ -188,14 +186,6 @@ class BitbucketApiHistory(Base):
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(
-        primary_key=True, server_default=func.now(), nullable=False
-    )
-    history_id: Mapped[int] = mapped_column(
-        ForeignKey("issue_processing_history.id", ondelete="CASCADE")
-    )
-    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     api_method: Mapped[str] = mapped_column(String(10))
     endpoint: Mapped[str] = mapped_column(String(500))
     status_code: Mapped[int | None]
