@@ -3,8 +3,7 @@ loopback. Reports how many flow runs were created (must equal the unique deliver
 p50/p99 acknowledgement latency. Target: p99 <= 100 ms on 2 cores.
 
 Run from the repository root: `python bench/bench_webhook.py` (or `make bench`). It starts its
-own PostgreSQL, a Prefect server keeping its state in that PostgreSQL (as in production; see
-docker-compose.yml), and the HTTP app, all on 127.0.0.1.
+own PostgreSQL, Prefect server and the HTTP app on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -75,10 +74,7 @@ def main() -> None:
 
     pg = EmbeddedPostgres(SCRATCH / "pg")
     url = pg.start()
-    pg.ensure_database("prefect")
-    prefect_db = pg.url("prefect").set(drivername="postgresql+asyncpg")
-    prefect_url = LocalPrefectServer(SCRATCH, database_url=prefect_db.render_as_string(
-        hide_password=False)).ensure()
+    prefect_url = LocalPrefectServer(SCRATCH).ensure()
     os.environ.update({"DATABASE_URL": url.render_as_string(hide_password=False),
                        "SDB_DATA_DIR": str(SCRATCH), "PREFECT_API_URL": prefect_url,
                        "JIRA_WEBHOOK_SECRET": SECRET, "PREFECT_LOGGING_LEVEL": "WARNING"})
