@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import tempfile
 import threading
 from types import FrameType
 
@@ -47,6 +48,11 @@ def process_issue_deployment(settings: Settings) -> RunnerDeployment:
 def serve_forever(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT; returns after a clean shutdown."""
     install_redaction(settings)
+    # Prefect's runner keeps its files in <tmp>/runner_storage, shared by every user of the
+    # machine; a directory another user created there would stop us, so use our own.
+    private_tmp = (settings.data_dir / "tmp").resolve()
+    private_tmp.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(private_tmp)
     api = prefect_api_url()
     require_current_schema(get_engine())
     ensure_limits(settings)
