@@ -40,21 +40,23 @@ TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def reap_stale_runs(engine: Engine, *, older_than: timedelta) -> ReapResult:
-    """Mark active rows failed when their flow run is terminal, unknown, or past `older_than`."""
+    """Mark active rows failed when their flow run is terminal, or when their last heartbeat
+    (else their start) is older than `older_than`; a long run that still beats is kept."""
     now = datetime.now(UTC)
     with engine.connect() as conn:
         rows = conn.execute(select(
             IssueProcessingHistory.id, IssueProcessingHistory.flow_run_id,
             IssueProcessingHistory.created_at, IssueProcessingHistory.started_at,
+            IssueProcessingHistory.heartbeat_at,
         ).where(IssueProcessingHistory.status.in_(ACTIVE_STATUSES))).all()
     reaped = []
     for row in rows:
-        age = now - (row.started_at or row.created_at)
+        age = now - (row.heartbeat_at or row.started_at or row.created_at)
         state = prefect_run_state(row.flow_run_id) if row.flow_run_id else None
         if state in TERMINAL_STATES:
             reason = f"reaped: its Prefect flow run ended {state} without finishing the history"
         elif age > older_than:
-            reason = f"reaped: still active after {age} (limit {older_than})"
+            reason = f"reaped: no sign of life for {age} (limit {older_than})"
         else:
             continue
         with engine.begin() as conn:
