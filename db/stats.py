@@ -98,20 +98,10 @@ class Daily(BaseModel):
     items: list[DailyRow]
 
 
-class LlmCostRow(BaseModel):
+class LlmCostRow(LlmTotals):
     day: date
     model: str
     call_type: str
-    calls: int
-    cache_hits: int
-    cache_hit_rate: float | None
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    total_tokens: int
-    cost_usd: float | None
-    priced_calls: int
-    unpriced_calls: int
 
 
 class LlmCost(BaseModel):
