@@ -3,7 +3,10 @@ loopback. Reports how many flow runs were created (must equal the unique deliver
 p50/p99 acknowledgement latency. Target: p99 <= 100 ms on 2 cores.
 
 Run from the repository root: `python bench/bench_webhook.py` (or `make bench`). It starts its
-own PostgreSQL, Prefect server and the HTTP app on 127.0.0.1.
+own PostgreSQL, Prefect server and the HTTP app on 127.0.0.1. The Prefect server keeps its
+state in SQLite, unless BENCH_PREFECT_PG_BIN names a PostgreSQL build with pg_trgm (e.g.
+/usr/lib/postgresql/15/bin with Debian's contrib): then in a second throwaway PostgreSQL, as
+in production.
 """
 
 from __future__ import annotations
@@ -74,7 +77,18 @@ def main() -> None:
 
     pg = EmbeddedPostgres(SCRATCH / "pg")
     url = pg.start()
-    prefect_url = LocalPrefectServer(SCRATCH).ensure()
+    prefect_pg, prefect_db = None, None
+    if os.environ.get("BENCH_PREFECT_PG_BIN"):
+        from db.pg_binaries import PgBinaries
+
+        prefect_pg = EmbeddedPostgres(SCRATCH / "prefect-pg",
+                                      binaries=PgBinaries(Path(os.environ["BENCH_PREFECT_PG_BIN"])))
+        prefect_pg.start()
+        prefect_pg.ensure_database("prefect")
+        prefect_db = prefect_pg.url("prefect").set(drivername="postgresql+asyncpg")
+        prefect_db = prefect_db.render_as_string(hide_password=False)
+    prefect_url = LocalPrefectServer(SCRATCH, database_url=prefect_db).ensure()
+    print(f"Prefect state in {'PostgreSQL' if prefect_db else 'SQLite'}")
     os.environ.update({"DATABASE_URL": url.render_as_string(hide_password=False),
                        "SDB_DATA_DIR": str(SCRATCH), "PREFECT_API_URL": prefect_url,
                        "JIRA_WEBHOOK_SECRET": SECRET, "PREFECT_LOGGING_LEVEL": "WARNING"})
@@ -123,6 +137,8 @@ def main() -> None:
         thread.join(timeout=10)
         LocalPrefectServer(SCRATCH).stop()
         pg.stop()
+        if prefect_pg is not None:
+            prefect_pg.stop()
         shutil.rmtree(SCRATCH, ignore_errors=True)
 
 

@@ -42,8 +42,12 @@ def _free_port() -> int:
 
 
 class LocalPrefectServer:
-    def __init__(self, data_dir: Path) -> None:
+    """`database_url` (postgresql+asyncpg://...) keeps Prefect's state in PostgreSQL (it needs
+    the pg_trgm extension) instead of SQLite, whose single writer stalls concurrent calls."""
+
+    def __init__(self, data_dir: Path, *, database_url: str | None = None) -> None:
         self.home = (data_dir / "prefect").resolve()
+        self.database_url = database_url
         self.url_file = self.home / "api_url"
         self.pid_file = self.home / "server.pid"
 
@@ -66,6 +70,8 @@ class LocalPrefectServer:
                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
                "PREFECT_UI_API_URL": url}
+        if self.database_url:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         with open(self.home / "server.log", "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "prefect", "server", "start"], env=env, stdout=log,
