@@ -21,6 +21,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,27 +72,43 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
 
 
-def main() -> None:
+def start_services(stack: ExitStack) -> tuple[str, str]:
+    """PostgreSQL (and optionally Prefect's own) and the Prefect server, stopped by `stack`."""
     from db.embedded import EmbeddedPostgres
     from deployments.local_prefect import LocalPrefectServer
 
+    stack.callback(shutil.rmtree, SCRATCH, ignore_errors=True)
     pg = EmbeddedPostgres(SCRATCH / "pg")
+    stack.callback(pg.stop)
     url = pg.start()
-    prefect_pg, prefect_db = None, None
+    prefect_db = None
     if os.environ.get("BENCH_PREFECT_PG_BIN"):
         from db.pg_binaries import PgBinaries
 
         prefect_pg = EmbeddedPostgres(SCRATCH / "prefect-pg",
                                       binaries=PgBinaries(Path(os.environ["BENCH_PREFECT_PG_BIN"])))
+        stack.callback(prefect_pg.stop)
         prefect_pg.start()
         prefect_pg.ensure_database("prefect")
         prefect_db = prefect_pg.url("prefect").set(drivername="postgresql+asyncpg")
         prefect_db = prefect_db.render_as_string(hide_password=False)
-    prefect_url = LocalPrefectServer(SCRATCH, database_url=prefect_db).ensure()
+    prefect = LocalPrefectServer(SCRATCH, database_url=prefect_db)
+    stack.callback(prefect.stop)
+    prefect_url = prefect.ensure()
     print(f"Prefect state in {'PostgreSQL' if prefect_db else 'SQLite'}")
-    os.environ.update({"DATABASE_URL": url.render_as_string(hide_password=False),
-                       "SDB_DATA_DIR": str(SCRATCH), "PREFECT_API_URL": prefect_url,
-                       "JIRA_WEBHOOK_SECRET": SECRET, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    return url.render_as_string(hide_password=False), prefect_url
+
+
+def main() -> None:
+    with ExitStack() as stack:
+        database_url, prefect_url = start_services(stack)
+        os.environ.update({"DATABASE_URL": database_url, "SDB_DATA_DIR": str(SCRATCH),
+                           "PREFECT_API_URL": prefect_url, "JIRA_WEBHOOK_SECRET": SECRET,
+                           "PREFECT_LOGGING_LEVEL": "WARNING"})
+        run_burst(stack)
+
+
+def run_burst(stack: ExitStack) -> None:
     import uvicorn
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
@@ -111,36 +128,28 @@ def main() -> None:
                                          log_level="warning"))
     thread = threading.Thread(target=http.run, daemon=True)
     thread.start()
-    try:
-        while not http.started:
-            time.sleep(0.05)
-        started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", LOAD, f"http://127.0.0.1:{port}", SECRET,
-                              str(DELIVERIES), str(CLIENTS)], capture_output=True, text=True,
-                             check=False)
-        if out.returncode != 0:
-            raise SystemExit(f"the load generator failed: {out.stderr[-2000:]}")
-        wall = time.perf_counter() - started
-        result = json.loads(out.stdout)
-        with get_client(sync_client=True) as client:
-            runs = client.count_flow_runs(deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=["process-issue"])))
-        latencies = [x * 1000 for x in result["latencies"]]
-        codes = {code: result["codes"].count(code) for code in set(result["codes"])}
-        print(f"{DELIVERIES} deliveries ({result['unique']} unique) from {CLIENTS} client threads "
-              f"in a second process, {wall:.1f} s: answers {codes}")
-        print(f"  flow runs created: {runs} (must equal {result['unique']})")
-        print(f"  ack latency p50 {percentile(latencies, 0.50):.1f} ms, "
-              f"p99 {percentile(latencies, 0.99):.1f} ms (target p99 <= 100 ms)")
-    finally:
-        http.should_exit = True
-        thread.join(timeout=10)
-        LocalPrefectServer(SCRATCH).stop()
-        pg.stop()
-        if prefect_pg is not None:
-            prefect_pg.stop()
-        shutil.rmtree(SCRATCH, ignore_errors=True)
-
+    stack.callback(thread.join, timeout=10)
+    stack.callback(setattr, http, "should_exit", True)
+    while not http.started:
+        time.sleep(0.05)
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", LOAD, f"http://127.0.0.1:{port}", SECRET,
+                          str(DELIVERIES), str(CLIENTS)], capture_output=True, text=True,
+                         check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"the load generator failed: {out.stderr[-2000:]}")
+    wall = time.perf_counter() - started
+    result = json.loads(out.stdout)
+    with get_client(sync_client=True) as client:
+        runs = client.count_flow_runs(deployment_filter=DeploymentFilter(
+            name=DeploymentFilterName(any_=["process-issue"])))
+    latencies = [x * 1000 for x in result["latencies"]]
+    codes = {code: result["codes"].count(code) for code in set(result["codes"])}
+    print(f"{DELIVERIES} deliveries ({result['unique']} unique) from {CLIENTS} client threads "
+          f"in a second process, {wall:.1f} s: answers {codes}")
+    print(f"  flow runs created: {runs} (must equal {result['unique']})")
+    print(f"  ack latency p50 {percentile(latencies, 0.50):.1f} ms, "
+          f"p99 {percentile(latencies, 0.99):.1f} ms (target p99 <= 100 ms)")
 
 if __name__ == "__main__":
     main()
