@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,11 +59,6 @@ LOAD = textwrap.dedent('''
                       "unique": unique}))
 ''')
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -117,13 +111,14 @@ def run_burst(stack: ExitStack) -> None:
     from db.session import get_engine
     from deployments.http.app import create_app
     from deployments.serve import process_issue_deployment
+    from sdb_agent.net import free_loopback_port
     from sdb_agent.runner import prefect_api_url
     from sdb_agent.settings import get_settings
 
     prefect_api_url()
     migrate.upgrade(get_engine())
     process_issue_deployment(get_settings()).apply()
-    port = free_port()
+    port = free_loopback_port()
     http = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                          log_level="warning"))
     thread = threading.Thread(target=http.run, daemon=True)

@@ -26,15 +26,11 @@ from sqlalchemy.engine import URL
 
 from db.pg_binaries import PgBinaries, find_pg_binaries
 from sdb_agent.errors import DatabaseError
+from sdb_agent.net import free_loopback_port
 
 SUPERUSER = "sdb"
 DEFAULT_DATABASE = "sdb_agent"
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _port_is_free(port: int) -> bool:
@@ -127,7 +123,7 @@ class EmbeddedPostgres:
         password_file = self.root / "password"
         password_file.write_text(secrets.token_urlsafe(24) + "\n")
         password_file.chmod(0o600)
-        (self.root / "port").write_text(str(_free_port()))
+        (self.root / "port").write_text(str(free_loopback_port()))
         self._hand_over()
         result = self._run(
             str(self.binaries.path("initdb")),
@@ -163,7 +159,7 @@ class EmbeddedPostgres:
 
     def _start_server(self) -> None:
         if not _port_is_free(self.port):
-            (self.root / "port").write_text(str(_free_port()))
+            (self.root / "port").write_text(str(free_loopback_port()))
         run_dir = self.root / "run"
         run_dir.mkdir(exist_ok=True)
         self._hand_over()

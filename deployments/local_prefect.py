@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import requests
 from prefect.settings import PREFECT_API_URL
 
 from sdb_agent.errors import SdbAgentError
+from sdb_agent.net import free_loopback_port
 
 STARTUP_SECONDS = 90
 
@@ -34,11 +34,6 @@ def _healthy(api_url: str) -> bool:
     except requests.RequestException:
         return False
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalPrefectServer:
@@ -64,7 +59,7 @@ class LocalPrefectServer:
         if url:
             return url
         self.home.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
+        port = free_loopback_port()
         url = f"http://127.0.0.1:{port}/api"
         env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_API_URL": "",
                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

@@ -21,7 +21,7 @@ from sdb_agent.errors import ConfigError
 
 
 class Settings(BaseSettings):
-    """Every setting of the product; unknown `SDB_*`-free names in `.env` are ignored."""
+    """Every setting of the product; names it does not know in `.env` are ignored."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 

@@ -26,7 +26,9 @@ def _f(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-class RunItem(BaseModel):
+class _Run(BaseModel):
+    """Fields every view of a run shares."""
+
     id: int
     issue_key: str
     summary: str | None
@@ -39,6 +41,9 @@ class RunItem(BaseModel):
     duration_seconds: float | None
     modified_files_count: int
     error_message: str | None
+
+
+class RunItem(_Run):
     file_records: int
     llm_calls: int
     llm_cost_usd: float | None
@@ -111,20 +116,8 @@ class LlmSummary(BaseModel):
     unpriced_calls: int
 
 
-class RunDetail(BaseModel):
-    id: int
-    issue_key: str
-    summary: str | None
-    status: str
-    branch: str | None
-    pr_url: str | None
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
+class RunDetail(_Run):
     heartbeat_at: datetime | None
-    duration_seconds: float | None
-    modified_files_count: int
-    error_message: str | None
     spec_hash: str | None
     flow_run_id: uuid.UUID | None
     issue_data: dict[str, Any] | None

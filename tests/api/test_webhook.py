@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,15 +21,11 @@ from sqlalchemy.engine import URL
 
 from deployments.http.app import create_app
 from deployments.serve import process_issue_deployment
+from sdb_agent.net import free_loopback_port
 from sdb_agent.settings import get_settings
 
 SECRET = "webhook-secret-42"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +44,7 @@ def server(configured_env: URL, registered_deployment: str,
     monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("JIRA_WEBHOOK_TOKEN", "automation-token")
     get_settings.cache_clear()
-    port = free_port()
+    port = free_loopback_port()
     http = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                          log_level="warning"))
     thread = threading.Thread(target=http.run, daemon=True)
@@ -203,7 +198,7 @@ class TestPrefectDown:
     ) -> None:
         from prefect.context import refresh_global_settings_context
 
-        monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+        monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_loopback_port()}/api")
         refresh_global_settings_context()
         try:
             down = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from db import migrate
+from sdb_agent.net import free_loopback_port
 
 CLI = str(Path(sys.executable).parent / "sdb-agent")
 
@@ -27,11 +27,6 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     env["SDB_DATA_DIR"] = str(tmp_path / "data")
     return env
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class TestBadDatabaseSettings:
@@ -55,7 +50,7 @@ class TestBadDatabaseSettings:
     def test_an_unreachable_database_stops_with_one_line_and_no_password(
         self, base_env: dict[str, str]
     ) -> None:
-        url = f"postgresql://agent:hunter2secret@127.0.0.1:{closed_port()}/history"
+        url = f"postgresql://agent:hunter2secret@127.0.0.1:{free_loopback_port()}/history"
         result = run_cli("db", "upgrade", env={**base_env, "DATABASE_URL": url})
         assert result.returncode == 1
         assert "cannot connect" in result.stderr and "check DATABASE_URL" in result.stderr

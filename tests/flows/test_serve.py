@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,22 +15,18 @@ from pathlib import Path
 import pytest
 import requests
 
+from sdb_agent.net import free_loopback_port
 from tests.flows.agent import Agent, subprocess_env
 
 CLI = str(Path(sys.executable).parent / "sdb-agent")
 SECRET = "serve-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def start_serve(
     agent: Agent, tmp_path: Path, *, ignore_sigint: bool
 ) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    port = free_loopback_port()
     env = {**subprocess_env(agent), "HTTP_PORT": str(port), "JIRA_WEBHOOK_SECRET": SECRET}
     preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
     process = subprocess.Popen(
