@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from prefect.settings import PREFECT_API_URL
 
 from deployments.http import health, history, stats, webhook
+from deployments.http.handoff import FlowRunHandoff
+from sdb_agent.settings import get_settings
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One Prefect client for every webhook hand-off while the app runs, made ready at start
+    when a Prefect API is configured (without one there is nothing to hand off to)."""
+    app.state.handoff = FlowRunHandoff(get_settings().webhook_handoff_seconds)
+    if PREFECT_API_URL.value():
+        await app.state.handoff.prepare()
+    try:
+        yield
+    finally:
+        await app.state.handoff.aclose()
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="sdb-agent", version="0.1.0",
+    app = FastAPI(title="sdb-agent", version="0.1.0", lifespan=_lifespan,
                   description="Jira webhook, and the history of what the agent did and cost.")
     app.include_router(webhook.router)
     app.include_router(history.router)

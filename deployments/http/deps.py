@@ -1,14 +1,16 @@
-"""Dependencies shared by the routes: the one way to the database, and read-API auth."""
+"""Dependencies shared by the routes: the one way to the database and to Prefect, and read-API
+auth."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, status
+from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
 from db.session import get_engine
+from deployments.http.handoff import FlowRunHandoff
 from sdb_agent.settings import Settings, get_settings
 
 
@@ -20,8 +22,15 @@ def engine_dep() -> Engine:
     return get_engine()
 
 
+def handoff_dep(request: Request) -> FlowRunHandoff:
+    """The app's one hand-off to Prefect, made in its lifespan."""
+    handoff: FlowRunHandoff = request.app.state.handoff
+    return handoff
+
+
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 EngineDep = Annotated[Engine, Depends(engine_dep)]
+HandoffDep = Annotated[FlowRunHandoff, Depends(handoff_dep)]
 
 
 def require_api_token(settings: SettingsDep,

@@ -9,24 +9,21 @@ import logging
 import uuid
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from prefect.deployments import arun_deployment
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from db import webhook_deliveries as deliveries
-from deployments.http.deps import EngineDep, SettingsDep
+from deployments.http.deps import EngineDep, HandoffDep, SettingsDep
+from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
 from deployments.http.webhook_checks import authenticated, ignored_event, ignored_issue
 from integrations.errors import InvalidResponse
 from integrations.jira import parse_issue
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
-DEPLOYMENT = "process-issue/process-issue"
 DELIVERY_HEADER = "x-atlassian-webhook-identifier"
 
 
@@ -77,17 +74,10 @@ def _ui_url(flow_run_id: uuid.UUID) -> str | None:
     return f"{str(api).removesuffix('/api')}/runs/flow-run/{flow_run_id}" if api else None
 
 
-async def _start_run(payload: dict[str, Any], key: str, project: str | None) -> uuid.UUID:
-    run = await arun_deployment(DEPLOYMENT, parameters={"issue": payload}, timeout=0,
-                                idempotency_key=key, tags=[project] if project else None,
-                                as_subflow=False)
-    return run.id
-
-
 @router.post("/webhooks/jira", status_code=202, response_model=WebhookAnswer,
              responses={200: {"model": WebhookAnswer}, 503: {"model": WebhookAnswer}})
-async def jira_webhook(request: Request, settings: SettingsDep,
-                       engine: EngineDep) -> JSONResponse:
+async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDep,
+                       handoff: HandoffDep) -> JSONResponse:
     """Receive a Jira issue event and start its process-issue run exactly once."""
     delivery_id = request.headers.get(DELIVERY_HEADER)
     facts: dict[str, Any] = {"delivery_id": delivery_id}
@@ -113,7 +103,7 @@ async def jira_webhook(request: Request, settings: SettingsDep,
             raise _Refusal(202, "ignored", reason)
     except _Refusal as refusal:
         return await _refused(engine, refusal, facts)
-    return await _hand_off(engine, payload, issue.key, issue.project, facts)
+    return await _hand_off(engine, handoff, payload, issue.key, issue.project, facts)
 
 
 async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSONResponse:
@@ -130,8 +120,8 @@ async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSO
                    delivery_id=delivery_id)
 
 
-async def _hand_off(engine: Any, payload: dict[str, Any], issue_key: str,
-                    project: str | None, facts: dict[str, Any]) -> JSONResponse:
+async def _hand_off(engine: Any, handoff: FlowRunHandoff, payload: dict[str, Any],
+                    issue_key: str, project: str | None, facts: dict[str, Any]) -> JSONResponse:
     delivery_id = facts["delivery_id"]
     key = f"jira:{delivery_id or facts['body_sha256']}"
     row = None
@@ -147,9 +137,10 @@ async def _hand_off(engine: Any, payload: dict[str, Any], issue_key: str,
             return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
                            flow_run_url=_ui_url(row.flow_run_id), delivery_id=delivery_id)
     try:
-        flow_run_id = await _start_run(payload, key, project)
-    except (httpx.HTTPError, PrefectHTTPStatusError, ObjectNotFound) as exc:
-        reason = f"Prefect API unavailable ({type(exc).__name__}); Jira will retry"
+        flow_run_id = await handoff.start({"issue": payload}, idempotency_key=key,
+                                          tags=[project] if project else [])
+    except HandoffUnavailable as exc:
+        reason = f"{exc}; Jira will retry"
         if row is not None:
             await run_in_threadpool(lambda: deliveries.settle(
                 engine, row.id, outcome="failed", http_status=503, flow_run_id=None,

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,13 +17,16 @@ import requests
 import uvicorn
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+from prefect.context import refresh_global_settings_context
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from deployments.http.app import create_app
 from deployments.serve import process_issue_deployment
+from integrations.standins.faults import Delay, Reset, Status
 from sdb_agent.net import free_loopback_port
 from sdb_agent.settings import get_settings
+from tests.api.prefect_gate import PrefectGate
 
 SECRET = "webhook-secret-42"
 
@@ -38,12 +42,9 @@ def registered_deployment(prefect_api: str) -> Iterator[str]:
             client.delete_flow_run(run.id)
 
 
-@pytest.fixture
-def server(configured_env: URL, registered_deployment: str,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("JIRA_WEBHOOK_TOKEN", "automation-token")
-    get_settings.cache_clear()
+@contextmanager
+def running_app() -> Iterator[str]:
+    """The HTTP app under uvicorn on a free port, as `sdb-agent serve` runs it."""
     port = free_loopback_port()
     http = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                          log_level="warning"))
@@ -57,9 +58,54 @@ def server(configured_env: URL, registered_deployment: str,
             break
         except requests.ConnectionError:
             time.sleep(0.05)
-    yield base
-    http.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield base
+    finally:
+        http.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def webhook_env(configured_env: URL, registered_deployment: str,
+                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("JIRA_WEBHOOK_TOKEN", "automation-token")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def server(webhook_env: None) -> Iterator[str]:
+    with running_app() as base:
+        yield base
+
+
+@pytest.fixture
+def gate(registered_deployment: str) -> Iterator[PrefectGate]:
+    """The real Prefect API behind a gate that can fail."""
+    with PrefectGate(registered_deployment) as gate:
+        yield gate
+
+
+@pytest.fixture
+def gated_server(webhook_env: None, gate: PrefectGate,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app, talking to Prefect through the gate (its URL is read when the app starts)."""
+    monkeypatch.setenv("WEBHOOK_HANDOFF_SECONDS", "4")
+    get_settings.cache_clear()
+    with prefect_api_url_env(gate.api_url, monkeypatch), running_app() as base:
+        yield base
+
+
+@contextmanager
+def prefect_api_url_env(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with monkeypatch.context() as patch:
+        patch.setenv("PREFECT_API_URL", url)
+        refresh_global_settings_context()
+        try:
+            yield
+        finally:
+            patch.undo()
+            refresh_global_settings_context()
 
 
 def payload(key: str = "MAT-7", event: str = "jira:issue_created", **fields: Any) -> bytes:
@@ -191,23 +237,75 @@ class TestBadInput:
         assert len(flow_runs_of_deployment()) == before
 
 
-class TestPrefectDown:
+class TestPrefectUnavailable:
     def test_prefect_down_answers_503_and_jiras_retry_then_goes_through_once(
-        self, server: str, engine: Engine, registered_deployment: str,
-        monkeypatch: pytest.MonkeyPatch
+        self, gated_server: str, gate: PrefectGate, engine: Engine
     ) -> None:
-        from prefect.context import refresh_global_settings_context
-
-        monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_loopback_port()}/api")
-        refresh_global_settings_context()
-        try:
-            down = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")
-        finally:
-            monkeypatch.setenv("PREFECT_API_URL", registered_deployment)
-            refresh_global_settings_context()
-        assert down.status_code == 503
-        back = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")
-        again = post(server, payload("MAT-9"), signed(payload("MAT-9")), delivery="retry-1")
-        assert (back.status_code, again.status_code) == (202, 200)
+        body = payload("MAT-9")
+        assert post(gated_server, body, signed(body), delivery="warm").status_code == 202
+        gate.down()
+        down = post(gated_server, body, signed(body), delivery="retry-1")
+        gate.up()
+        back = post(gated_server, body, signed(body), delivery="retry-1")
+        again = post(gated_server, body, signed(body), delivery="retry-1")
+        assert (down.status_code, back.status_code, again.status_code) == (503, 202, 200)
+        assert "unreachable" in down.json()["reason"]
         assert back.json()["flow_run_id"] == again.json()["flow_run_id"]
-        assert [r.outcome for r in deliveries(engine)] == ["accepted", "duplicate"]
+        retry_rows = [r for r in deliveries(engine) if r.delivery_id == "retry-1"
+                      or "retry-1" in (r.reason or "")]
+        assert [r.outcome for r in retry_rows] == ["accepted", "duplicate"]
+
+    def test_a_busy_prefect_is_retried_within_the_budget_and_creates_one_run(
+        self, gated_server: str, gate: PrefectGate
+    ) -> None:
+        gate.faults.add("POST /create_flow_run", Status(503))
+        before = len(flow_runs_of_deployment())
+        answer = post(gated_server, payload("MAT-10"), signed(payload("MAT-10")), "busy-1")
+        assert answer.status_code == 202
+        assert gate.faults.pending == 0 and gate.creations() == 2
+        assert len(flow_runs_of_deployment()) == before + 1
+
+    def test_a_stall_past_the_budget_is_503_and_the_retry_finds_its_run(
+        self, gated_server: str, gate: PrefectGate
+    ) -> None:
+        gate.faults.add("POST /create_flow_run", Delay(5))
+        before = len(flow_runs_of_deployment())
+        body = payload("MAT-11")
+        stalled = post(gated_server, body, signed(body), delivery="stall-1")
+        assert stalled.status_code == 503
+        assert "did not take the run within 4 s" in stalled.json()["reason"]
+        time.sleep(1.5)  # the stalled request still reaches Prefect, as a slow server's would
+        retried = post(gated_server, body, signed(body), delivery="stall-1")
+        assert retried.status_code == 202
+        assert len(flow_runs_of_deployment()) == before + 1
+
+    def test_dropped_connections_are_retried_quickly_and_create_one_run(
+        self, gated_server: str, gate: PrefectGate
+    ) -> None:
+        gate.faults.add("POST /create_flow_run", Reset(), times=2)
+        before = len(flow_runs_of_deployment())
+        answer = post(gated_server, payload("MAT-13"), signed(payload("MAT-13")), "reset-1")
+        assert answer.status_code == 202 and gate.creations() == 3
+        assert len(flow_runs_of_deployment()) == before + 1
+
+    def test_an_error_that_retrying_cannot_fix_is_503_after_one_attempt(
+        self, gated_server: str, gate: PrefectGate
+    ) -> None:
+        gate.faults.add("POST /create_flow_run", Status(500), times=5)
+        answer = post(gated_server, payload("MAT-12"), signed(payload("MAT-12")), "err-1")
+        assert answer.status_code == 503 and "answered 500" in answer.json()["reason"]
+        assert gate.creations() == 1
+
+
+class TestDeploymentRegisteredAgain:
+    def test_a_new_deployment_id_is_looked_up_again(self, server: str) -> None:
+        first = post(server, payload("MAT-20"), signed(payload("MAT-20")), delivery="re-1")
+        with get_client(sync_client=True) as client:
+            old = client.read_deployment_by_name("process-issue/process-issue")
+            client.delete_deployment(old.id)
+        new_id = process_issue_deployment(get_settings()).apply()
+        second = post(server, payload("MAT-21"), signed(payload("MAT-21")), delivery="re-2")
+        assert (first.status_code, second.status_code) == (202, 202)
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(second.json()["flow_run_id"])
+        assert new_id != old.id and run.deployment_id == new_id
