@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,15 @@ class PgBinaries:
         return int(match.group(1))
 
 
+    def has_extension(self, name: str) -> bool:
+        """Whether this build ships the extension (e.g. pg_trgm, which Prefect's schema needs)."""
+        if not self.path("pg_config").exists():
+            return False
+        out = subprocess.run([str(self.path("pg_config")), "--sharedir"], capture_output=True,
+                             text=True, env=self.env, check=False).stdout.strip()
+        return bool(out) and (Path(out) / "extension" / f"{name}.control").exists()
+
+
 def _bundled_bindir() -> Path | None:
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
@@ -72,18 +82,28 @@ def _debian_bindir() -> Path | None:
     return found[-1].parent if found else None
 
 
-def find_pg_binaries() -> PgBinaries:
-    """The first directory, in the documented order, that holds a `postgres` server."""
+def candidate_binaries() -> Iterator[PgBinaries]:
+    """Every directory with a `postgres` server, in the documented order."""
     override = os.environ.get("SDB_PG_BIN")
     if override:
         if not (Path(override) / "postgres").exists():
             raise DatabaseError(f"SDB_PG_BIN={override} holds no 'postgres' program")
-        return PgBinaries(Path(override))
+        yield PgBinaries(Path(override))
+        return
+    seen: set[Path] = set()
     for finder in (_bundled_bindir, _path_bindir, _debian_bindir):
         bindir = finder()
-        if bindir is not None:
-            return PgBinaries(bindir)
-    raise DatabaseError(
-        "no PostgreSQL server found: reinstall with 'make install' (it bundles one), "
-        "or set DATABASE_URL to an external PostgreSQL"
-    )
+        if bindir is not None and bindir.resolve() not in seen:
+            seen.add(bindir.resolve())
+            yield PgBinaries(bindir)
+
+
+def find_pg_binaries() -> PgBinaries:
+    """The first directory, in the documented order, that holds a `postgres` server."""
+    found = next(candidate_binaries(), None)
+    if found is None:
+        raise DatabaseError(
+            "no PostgreSQL server found: reinstall with 'make install' (it bundles one), "
+            "or set DATABASE_URL to an external PostgreSQL"
+        )
+    return found

@@ -21,6 +21,7 @@ from sdb_agent.errors import SdbAgentError
 from sdb_agent.net import free_loopback_port
 
 STARTUP_SECONDS = 90
+STOP_SECONDS = 10
 
 
 def configured_api_url() -> str | None:
@@ -85,14 +86,39 @@ class LocalPrefectServer:
                             f"see {self.home}/server.log")
 
     def stop(self) -> bool:
-        """Stop the server this data directory started; False if none was running."""
+        """Stop the server this data directory started and wait until it is gone; False if none
+        was running. A server that ignores SIGTERM (its shutdown can hang while its database
+        is away) is killed after STOP_SECONDS."""
         if not self.pid_file.exists():
             return False
         pid = int(self.pid_file.read_text())
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         self.url_file.unlink(missing_ok=True)
         return True
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process still runs; reaps it when it is our own child that has exited."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # started by another process: only its existence can be checked
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

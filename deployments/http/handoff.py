@@ -73,10 +73,13 @@ class FlowRunHandoff:
                 if exc.response.status_code not in RETRYABLE_STATUS:
                     raise HandoffUnavailable(
                         f"Prefect API answered {exc.response.status_code}") from None
+                logger.info("Prefect API answered %s to the hand-off; trying again",
+                            exc.response.status_code)
             except httpx.TransportError as exc:
                 if loop.time() + pause >= deadline:
                     raise HandoffUnavailable(
                         f"Prefect API unavailable ({type(exc).__name__})") from None
+                logger.info("hand-off to Prefect failed (%s); trying again", type(exc).__name__)
                 await asyncio.sleep(pause * random.uniform(0.5, 1.0))
                 pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
 
