@@ -12,8 +12,11 @@ Prefect server keeping its state
   said so, when there is none;
 - in SQLite, as the local server of `sdb-agent serve` without a Prefect API.
 
-Before each burst, 2 x clients unique deliveries warm the app, the Prefect server and the
-connection pools; they are not timed and their runs are not counted.
+Nothing executes the runs here, so Prefect's late-runs service is off: it would otherwise mark
+each burst's 500 waiting runs late during the next burst, work that a served deployment, which
+starts its runs, never causes. Each backend gets BENCH_BURSTS (3) bursts against one app, reported one by one and as medians.
+Before them, 2 x clients unique deliveries warm the app, the Prefect server and the connection
+pools; they are not timed and their runs are not counted.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
+BURSTS = int(os.environ.get("BENCH_BURSTS", "3"))
 SECRET = "bench-webhook-secret"
 SCRATCH = Path(tempfile.mkdtemp(prefix="sdb-bench-webhook-"))
 SCRATCH.chmod(0o755)  # our own directory; as root the embedded server's user must enter it
@@ -119,22 +124,21 @@ def main() -> None:
         stack.callback(pg.stop)
         os.environ.update({"DATABASE_URL": pg.start().render_as_string(hide_password=False),
                            "SDB_DATA_DIR": str(SCRATCH), "JIRA_WEBHOOK_SECRET": SECRET,
-                           "PREFECT_LOGGING_LEVEL": "WARNING"})
+                           "PREFECT_LOGGING_LEVEL": "WARNING",
+                           "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false"})
         migrate.upgrade(get_engine())
         for name, bindir in backends:
             with ExitStack() as backend_stack:
                 prefect_url = start_prefect(backend_stack, name, bindir)
-                results[name] = run_burst(prefect_url, name)
+                results[name] = run_bursts(prefect_url, name)
     if len(results) == 2:
         ratio = results["sqlite"] / results["postgresql"]
-        print(f"p99 with Prefect on SQLite / on PostgreSQL: {ratio:.1f}x")
+        print(f"median p99 with Prefect on SQLite / on PostgreSQL: {ratio:.1f}x")
 
 
-def run_burst(prefect_url: str, name: str) -> float:
-    """One warmed-up burst against a fresh app; returns the p99 in milliseconds."""
+def run_bursts(prefect_url: str, name: str) -> float:
+    """BURSTS warmed-up bursts against a fresh app; returns the median p99 in milliseconds."""
     import uvicorn
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
     from prefect.context import refresh_global_settings_context
 
     from deployments.http.app import create_app
@@ -155,24 +159,39 @@ def run_burst(prefect_url: str, name: str) -> float:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
         load(base, 4 * CLIENTS, f"{name}-warm")
-        with get_client(sync_client=True) as client:
-            runs_filter = DeploymentFilter(name=DeploymentFilterName(any_=["process-issue"]))
-            before = client.count_flow_runs(deployment_filter=runs_filter)
-            started = time.perf_counter()
-            result = load(base, DELIVERIES, name)
-            wall = time.perf_counter() - started
-            runs = client.count_flow_runs(deployment_filter=runs_filter) - before
+        print(f"Prefect state in {name}: bursts of {DELIVERIES} deliveries "
+              f"({DELIVERIES // 2} unique) from {CLIENTS} client threads in a second process")
+        p50s, p99s = [], []
+        for burst in range(1, BURSTS + 1):
+            p50, p99 = one_burst(base, f"{name}-{burst}")
+            p50s.append(p50)
+            p99s.append(p99)
     finally:
         http.should_exit = True
         thread.join(timeout=10)
+    print(f"  median of {BURSTS}: ack p50 {statistics.median(p50s):.1f} ms, "
+          f"p99 {statistics.median(p99s):.1f} ms (target p99 <= 100 ms)")
+    return statistics.median(p99s)
+
+
+def one_burst(base: str, prefix: str) -> tuple[float, float]:
+    """One burst; prints the answers and the runs it created, returns its p50 and p99."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    with get_client(sync_client=True) as client:
+        runs_filter = DeploymentFilter(name=DeploymentFilterName(any_=["process-issue"]))
+        before = client.count_flow_runs(deployment_filter=runs_filter)
+        started = time.perf_counter()
+        result = load(base, DELIVERIES, prefix)
+        wall = time.perf_counter() - started
+        runs = client.count_flow_runs(deployment_filter=runs_filter) - before
     latencies = [x * 1000 for x in result["latencies"]]
     codes = {code: result["codes"].count(code) for code in sorted(set(result["codes"]))}
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
-    print(f"Prefect state in {name}: {DELIVERIES} deliveries ({result['unique']} unique) from "
-          f"{CLIENTS} client threads in a second process, {wall:.1f} s: answers {codes}")
-    print(f"  flow runs created: {runs} (must equal {result['unique']})")
-    print(f"  ack latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 <= 100 ms)")
-    return p99
+    print(f"  burst {prefix}: {wall:.1f} s, answers {codes}, flow runs created {runs} "
+          f"(must equal {result['unique']}); ack p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    return p50, p99
 
 
 def load(base: str, deliveries: int, prefix: str) -> dict:
