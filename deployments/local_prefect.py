@@ -92,12 +92,11 @@ class LocalPrefectServer:
         if not self.pid_file.exists():
             return False
         pid = int(self.pid_file.read_text())
-        _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_SECONDS
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(pid):
-            _signal_group(pid, signal.SIGKILL)
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            _signal_group(pid, signum)
+            deadline = time.monotonic() + STOP_SECONDS
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         self.url_file.unlink(missing_ok=True)
         return True

@@ -20,11 +20,18 @@ def prefect_api_url() -> str:
     Prefect's background workers (events, logs, concurrency leases) run in threads that do
     not see a context-local setting; without it they would try to start a server of their own.
     """
-    url = configured_api_url() or LocalPrefectServer(get_settings().data_dir).ensure()
+    url = configured_api_url() or _local_server().ensure()
     os.environ["PREFECT_API_URL"] = url
     if prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.api.url != url:
         refresh_global_settings_context()
     return url
+
+
+def _local_server() -> LocalPrefectServer:
+    settings = get_settings()
+    database = settings.local_prefect_database_url
+    return LocalPrefectServer(settings.data_dir, database_url=database.get_secret_value()
+                              if database else None)
 
 
 def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
 
     # serving (deployments/; README "Running as a service")
+    local_prefect_database_url: SecretStr | None = None
     jira_webhook_token: SecretStr | None = None
     jira_webhook_token_header: str = "X-Automation-Webhook-Token"
     webhook_events: str = "jira:issue_created,jira:issue_updated"
@@ -132,6 +133,21 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a postgresql:// URL, not {url.get_backend_name()}://")
         if not url.database:
             raise ValueError("names no database; expected postgresql://user:pass@host:5432/db")
+        return value
+
+    @field_validator("local_prefect_database_url")
+    @classmethod
+    def _local_prefect_database_is_asyncpg(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            url = make_url(value.get_secret_value())
+        except ArgumentError:
+            raise ValueError("is not a URL; expected postgresql+asyncpg://user:pass@host/db") \
+                from None
+        if url.drivername != "postgresql+asyncpg" or not url.database:
+            raise ValueError("must be a postgresql+asyncpg://user:pass@host/db URL (Prefect's "
+                             "server talks to PostgreSQL through asyncpg)")
         return value
 
     @field_validator("jira_webhook_secret")

@@ -17,6 +17,8 @@ class TestSettings:
             ("GIT_PROVIDER", "github"),
             ("SMTP_TLS", "perhaps"),
             ("JIRA_WEBHOOK_SECRET", "   "),
+            ("LOCAL_PREFECT_DATABASE_URL", "postgresql://u:p@h/prefect"),
+            ("WEBHOOK_HANDOFF_SECONDS", "0"),
         ],
     )
     def test_an_invalid_value_fails_with_the_variable_named(
@@ -36,6 +38,7 @@ class TestSettings:
             "SMTP_PASSWORD": "smtp-pw",
             "API_TOKEN": "api-tok",
             "DATABASE_URL": "postgresql://u:dbpassw0rd@h/db",
+            "LOCAL_PREFECT_DATABASE_URL": "postgresql+asyncpg://u:prefectpw@h/prefect",
         }
         for name, value in secrets.items():
             monkeypatch.setenv(name, value)
