@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
 from deployments.http import health, history, stats, webhook
+from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import FlowRunHandoff
 from sdb_agent.settings import get_settings
 
@@ -33,4 +34,5 @@ def create_app() -> FastAPI:
     app.include_router(history.router)
     app.include_router(stats.router)
     app.include_router(health.router)
+    register_error_handlers(app)
     return app

@@ -132,6 +132,22 @@ class TestLivenessAndReadiness:
         assert "cannot connect" in checks["database"]["detail"]
         assert "pw" not in checks["database"]["detail"]
 
+    @pytest.mark.parametrize("path", ["/history", "/stats", "/stats/daily?days=7"])
+    def test_read_routes_answer_503_while_the_database_is_unreachable(
+        self, monkeypatch: pytest.MonkeyPatch, path: str
+    ) -> None:
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://x:pw@127.0.0.1:{_closed_port()}/z")
+        monkeypatch.delenv("API_TOKEN", raising=False)
+        _clear_caches()
+        try:
+            with TestClient(build_app(), raise_server_exceptions=False) as client:
+                response = client.get(path)
+        finally:
+            _clear_caches()
+        assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+        assert "cannot connect" in response.json()["detail"]
+        assert ":pw@" not in response.text
+
     def test_a_schema_behind_head_is_503_and_recovers_after_upgrade(
         self, client: TestClient, engine: Engine, no_prefect: None
     ) -> None:
