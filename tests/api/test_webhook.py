@@ -237,6 +237,21 @@ class TestBadInput:
         assert len(flow_runs_of_deployment()) == before
 
 
+class TestHandOffCost:
+    def test_the_deployment_is_looked_up_at_start_and_a_delivery_costs_one_call(
+        self, gated_server: str, gate: PrefectGate
+    ) -> None:
+        at_start = [(r.method, r.path) for r in gate.requests]
+        assert at_start == [("GET", "/api/deployments/name/process-issue/process-issue")]
+        for n in (1, 2):
+            body = payload(f"MAT-3{n}")
+            assert post(gated_server, body, signed(body), f"cost-{n}").status_code == 202
+        calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in gate.requests[1:]]
+        once = ("GET", "csrf-token")  # Prefect's client asks once whether the server wants one
+        assert calls.count(once) <= 1
+        assert [call for call in calls if call != once] == [("POST", "create_flow_run")] * 2
+
+
 class TestPrefectUnavailable:
     def test_prefect_down_answers_503_and_jiras_retry_then_goes_through_once(
         self, gated_server: str, gate: PrefectGate, engine: Engine
