@@ -4,8 +4,11 @@
 client retries an unavailable server for up to a minute with backoff of whole seconds. Jira
 waits for our answer meanwhile. The hand-off keeps one client (its connection pool) for the
 app's life, looks the deployment up once, and retries briefly by its own budget: a short
-hiccup costs milliseconds, an outage turns into a 503 that Jira retries later. (After a 503
-or 429, Prefect's client itself pauses two seconds even when told not to retry.)
+hiccup costs milliseconds, an outage turns into a 503 that Jira retries later.
+
+A busy Prefect server (SQLite locked) answers 503 without Retry-After, after which Prefect's
+client sleeps two seconds even when told not to retry; the hand-off's client reads such an
+answer as "retry after 50 ms" instead.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
 FIRST_PAUSE_SECONDS = 0.02
 LONGEST_PAUSE_SECONDS = 0.5
 PREPARE_SECONDS = 3.0
+RETRY_SOON_SECONDS = "0.05"
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +73,7 @@ class FlowRunHandoff:
                     f"deployment {self.deployment} is not registered") from None
             except httpx.ConnectError:  # nothing listens: an outage, not a hiccup
                 raise HandoffUnavailable("Prefect API unreachable") from None
-            except PrefectHTTPStatusError as exc:  # Prefect's client already paused after it
+            except PrefectHTTPStatusError as exc:  # Prefect's client paused after it
                 if exc.response.status_code not in RETRYABLE_STATUS:
                     raise HandoffUnavailable(
                         f"Prefect API answered {exc.response.status_code}") from None
@@ -124,7 +128,8 @@ class FlowRunHandoff:
     async def _open_client(self) -> PrefectClient:
         async with self._lock:
             if self._client is None:
-                client = get_client()
+                client = get_client(
+                    httpx_settings={"event_hooks": {"response": [_retry_soon]}})
                 await client.__aenter__()
                 self._client = client
             return self._client
@@ -140,3 +145,8 @@ def _not_found(exc: Exception) -> bool:
     """Prefect's client reports a missing object either way, depending on the call."""
     return isinstance(exc, ObjectNotFound) or (
         isinstance(exc, PrefectHTTPStatusError) and exc.response.status_code == 404)
+
+
+async def _retry_soon(response: httpx.Response) -> None:
+    if response.status_code in RETRYABLE_STATUS and "retry-after" not in response.headers:
+        response.headers["Retry-After"] = RETRY_SOON_SECONDS

@@ -273,11 +273,12 @@ class TestPrefectUnavailable:
     def test_a_busy_prefect_is_retried_within_the_budget_and_creates_one_run(
         self, gated_server: str, gate: PrefectGate
     ) -> None:
-        gate.faults.add("POST /create_flow_run", Status(503))
+        gate.faults.add("POST /create_flow_run", Status(503), times=3)
+        gate.faults.add("POST /create_flow_run", Status(429, retry_after=0.2))
         before = len(flow_runs_of_deployment())
         answer = post(gated_server, payload("MAT-10"), signed(payload("MAT-10")), "busy-1")
         assert answer.status_code == 202
-        assert gate.faults.pending == 0 and gate.creations() == 2
+        assert gate.faults.pending == 0 and gate.creations() == 5
         assert len(flow_runs_of_deployment()) == before + 1
 
     def test_a_stall_past_the_budget_is_503_and_the_retry_finds_its_run(
