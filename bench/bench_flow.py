@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -35,21 +36,26 @@ def table(index: int) -> bytes:
     return text.encode("cp949")
 
 
-def setup() -> tuple[Any, Any, Any]:
+def setup(stack: ExitStack) -> Any:
+    """Start every service, each stopped by `stack` (also when a later one fails to start);
+    returns the LLM stand-in, whose latency the benchmark turns."""
     from db.embedded import EmbeddedPostgres
     from deployments.local_prefect import LocalPrefectServer
     from integrations.standins.bitbucket import BitbucketEmulator
     from integrations.standins.openai_server import OpenAIStandin
 
+    stack.callback(shutil.rmtree, SCRATCH, ignore_errors=True)
     pg = EmbeddedPostgres(SCRATCH / "pg")
+    stack.callback(pg.stop)
     url = pg.start()
-    prefect_url = LocalPrefectServer(SCRATCH).ensure()
+    prefect = LocalPrefectServer(SCRATCH)
+    stack.callback(prefect.stop)
+    prefect_url = prefect.ensure()
     files = {f"src/Table{i}.cpp": table(i) for i in range(FILES)}
     repo = BitbucketEmulator.create_repository(SCRATCH / "repo.git", files)
-    bitbucket = BitbucketEmulator(repo, "acme", "bench", access_token="bench-token")
-    llm = OpenAIStandin()
-    bitbucket.start()
-    llm.start()
+    bitbucket = stack.enter_context(
+        BitbucketEmulator(repo, "acme", "bench", access_token="bench-token"))
+    llm = stack.enter_context(OpenAIStandin())
     targets = SCRATCH / "targets.yaml"
     targets.write_text("targets:\n" + "".join(
         f"  - path: src/Table{i}.cpp\n    encoding: cp949\n    instructions: add the row\n"
@@ -74,7 +80,7 @@ def setup() -> tuple[Any, Any, Any]:
             "replace": f'\t{{ MAT_{i}_199,\t"M{i}199",\t199.0 }},\n'
                        f'\t{{ MAT_{i}_999,\t"M{i}999",\t999.0 }},\n'}],
             "summary": "row added"}, path=f"src/Table{i}.cpp")
-    return pg, bitbucket, llm
+    return llm
 
 
 def issue(n: int) -> dict[str, Any]:
@@ -161,9 +167,9 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def main() -> None:
-    pg, bitbucket, llm = setup()
     counter = iter(range(1, 10_000))
-    try:
+    with ExitStack() as stack:
+        llm = setup(stack)
         run_flow(next(counter))  # warm-up: imports, first API calls
         llm.latency = 1.0
         flows, ideals, sequential = [], [], []
@@ -191,15 +197,6 @@ def main() -> None:
         flow_s, plain_s = statistics.median(flows), statistics.median(plain)
         print(f"zero latency, median of {RUNS + 2}: flow {flow_s:.2f} s, plain Python threads "
               f"{plain_s:.2f} s -> overhead {flow_s - plain_s:.2f} s per issue (target <= 1.0 s)")
-    finally:
-        from deployments.local_prefect import LocalPrefectServer
-
-
-        bitbucket.stop()
-        llm.stop()
-        LocalPrefectServer(SCRATCH).stop()
-        pg.stop()
-        shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ Prefect server keeping its state
 
 Nothing executes the runs here, so Prefect's late-runs service is off: it would otherwise mark
 each burst's 500 waiting runs late during the next burst, work that a served deployment, which
-starts its runs, never causes. Each backend gets BENCH_BURSTS (3) bursts against one app, reported one by one and as medians.
-Before them, 2 x clients unique deliveries warm the app, the Prefect server and the connection
-pools; they are not timed and their runs are not counted.
+starts its runs, never causes. Each backend gets BENCH_BURSTS (3) bursts against one app,
+reported one by one and as medians. Before them, 2 x clients unique deliveries warm the app,
+the Prefect server and the connection pools; they are not timed and their runs not counted.
 """
 
 from __future__ import annotations
