@@ -181,13 +181,16 @@ class BitbucketClient:
             raise InvalidResponse(f"the commit to {branch} succeeded but the branch is missing")
         return tip.commit
 
-    def find_open_pull_request(self, branch: str) -> PullRequest | None:
-        params: dict[str, str] | None = {"q": f'source.branch.name="{branch}"', "state": "OPEN"}
+    def find_open_pull_request(self, branch: str, destination: str) -> PullRequest | None:
+        query = (f"source.branch.name={_quoted(branch)} AND "
+                 f"destination.branch.name={_quoted(destination)}")
+        params: dict[str, str] | None = {"q": query, "state": "OPEN"}
         url_path = "/pullrequests"
         for _ in range(20):
             page = self._json("GET", "/pullrequests", path=url_path, params=params)
             for value in page.get("values", []):
-                if _field(value, "source", "branch", "name") == branch:
+                if (_field(value, "source", "branch", "name"),
+                        _field(value, "destination", "branch", "name")) == (branch, destination):
                     return _pull_request(value)
             next_url = page.get("next")
             if not isinstance(next_url, str) or not next_url.startswith(self.base):
@@ -208,6 +211,11 @@ class BitbucketClient:
         data = self._json("PUT", "/pullrequests/{id}", path=f"/pullrequests/{pr.id}",
                           json={"title": title, "description": description})
         return _pull_request(data)
+
+
+def _quoted(value: str) -> str:
+    """A string literal of Bitbucket's query language."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _segment(text: str) -> str:

@@ -127,19 +127,19 @@ class LocalGitHost:
         listing = self._git("ls-tree", parent, "--", path).stdout.decode().split()
         return listing[0] if listing and listing[1] == "blob" else "100644"
 
-    def _pr_file(self, branch: str) -> Path:
-        digest = hashlib.sha256(branch.encode()).hexdigest()[:32]
+    def _pr_file(self, branch: str, destination: str) -> Path:
+        digest = hashlib.sha256(f"{branch}\0{destination}".encode()).hexdigest()[:32]
         return self.git_dir / "sdb-agent" / "pull-requests" / f"{digest}.json"
 
-    def find_open_pull_request(self, branch: str) -> PullRequest | None:
+    def find_open_pull_request(self, branch: str, destination: str) -> PullRequest | None:
         with self._recorded("GET", "pullrequests"):
-            record = self._pr_file(branch)
+            record = self._pr_file(branch, destination)
             data = json.loads(record.read_text()) if record.exists() else None
         return PullRequest(**data) if data else None
 
     def create_pull_request(self, *, branch: str, destination: str, title: str,
                             description: str) -> PullRequest:
-        existing = self.find_open_pull_request(branch)
+        existing = self.find_open_pull_request(branch, destination)
         if existing is not None:
             return existing
         pr = PullRequest(id=branch, url=f"local://{self.repo}#{branch}", title=title,
@@ -157,7 +157,7 @@ class LocalGitHost:
         return updated
 
     def _write_pr(self, pr: PullRequest) -> None:
-        record = self._pr_file(pr.source_branch)
+        record = self._pr_file(pr.source_branch, pr.destination_branch)
         record.parent.mkdir(parents=True, exist_ok=True)
         scratch = record.with_suffix(".tmp")
         scratch.write_text(json.dumps(asdict(pr), ensure_ascii=False, indent=2))

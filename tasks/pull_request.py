@@ -52,7 +52,7 @@ def open_pull_request(history_id: int, branch: str, destination: str, title: str
                       description: str) -> PullRequest:
     spend_bitbucket_budget(2)
     host = git_host_for(history_id)
-    existing = host.find_open_pull_request(branch)
+    existing = host.find_open_pull_request(branch, destination)
     if existing is None:
         return host.create_pull_request(branch=branch, destination=destination, title=title,
                                         description=description)

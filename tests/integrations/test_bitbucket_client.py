@@ -187,7 +187,7 @@ class TestBitbucketFiles:
 
 def ensure_pull_request(client: BitbucketClient, branch: str, title: str) -> PullRequest:
     """What the flow does: reuse the open pull request of the branch, else open one."""
-    found = client.find_open_pull_request(branch)
+    found = client.find_open_pull_request(branch, "main")
     if found is not None:
         return client.update_pull_request(found, title=title, description="Updated")
     return client.create_pull_request(branch=branch, destination="main", title=title,
@@ -203,13 +203,13 @@ class TestBitbucketPullRequests:
     def test_opening_one_returns_its_id_url_and_branches(
         self, bitbucket: BitbucketEmulator, client: BitbucketClient, branch: str
     ) -> None:
-        assert client.find_open_pull_request(branch) is None
+        assert client.find_open_pull_request(branch, "main") is None
         pr = client.create_pull_request(branch=branch, destination="main", title="MAT-1",
                                         description="Adds Ti-6Al-4V")
         assert pr == PullRequest("1", "https://bitbucket.example/acme/shop/pull-requests/1",
                                  "MAT-1", "Adds Ti-6Al-4V", branch, "main")
         assert bitbucket.pull_requests[1].close_source_branch is True
-        assert client.find_open_pull_request(branch) == pr
+        assert client.find_open_pull_request(branch, "main") == pr
 
     def test_updating_one_changes_its_title_and_description(
         self, bitbucket: BitbucketEmulator, client: BitbucketClient, branch: str
@@ -234,15 +234,35 @@ class TestBitbucketPullRequests:
     ) -> None:
         client.create_pull_request(branch=branch, destination="main", title="t", description="")
         bitbucket.pull_requests[1].state = "DECLINED"
-        assert client.find_open_pull_request(branch) is None
+        assert client.find_open_pull_request(branch, "main") is None
 
     def test_the_search_asks_bitbucket_for_the_branch_and_open_state(
         self, bitbucket: BitbucketEmulator, client: BitbucketClient, branch: str
     ) -> None:
-        client.find_open_pull_request(branch)
+        client.find_open_pull_request(branch, "main")
         [search] = requests_to(bitbucket, "GET", "/pullrequests")
         query = requests.utils.unquote(search.query.replace("+", " "))
-        assert 'q=source.branch.name="sdb/MAT-1"' in query and "state=OPEN" in query
+        assert ('q=source.branch.name="sdb/MAT-1" AND destination.branch.name="main"' in query
+                and "state=OPEN" in query)
+
+    def test_one_into_another_destination_is_not_reused(
+        self, bitbucket: BitbucketEmulator, client: BitbucketClient, branch: str
+    ) -> None:
+        client.create_branch("release", from_commit=bitbucket.branch_tip("main") or "")
+        client.create_pull_request(branch=branch, destination="release", title="by hand",
+                                   description="")
+        assert client.find_open_pull_request(branch, "main") is None
+        into_main = ensure_pull_request(client, branch, "MAT-1")
+        assert into_main.destination_branch == "main" and len(bitbucket.pull_requests) == 2
+        assert bitbucket.pull_requests[1].title == "by hand"
+
+    def test_quotes_in_a_branch_name_stay_inside_the_query_string(
+        self, bitbucket: BitbucketEmulator, client: BitbucketClient
+    ) -> None:
+        odd = client.create_branch('sdb/say-"hi"', from_commit=bitbucket.branch_tip("main") or "")
+        pr = client.create_pull_request(branch=odd.name, destination="main", title="t",
+                                        description="")
+        assert client.find_open_pull_request(odd.name, "main") == pr
 
     def test_the_match_is_found_on_a_later_page(
         self, bitbucket: BitbucketEmulator, client: BitbucketClient, branch: str
@@ -264,7 +284,7 @@ class TestBitbucketPullRequests:
         bitbucket.faults.add("GET /pullrequests", Status(200, body=page_one))
         requests_before = len(bitbucket.requests)
 
-        assert client.find_open_pull_request(branch) == target
+        assert client.find_open_pull_request(branch, "main") == target
 
         followed = bitbucket.requests[requests_before:]
         assert [r.query for r in followed][1] == "pagelen=10&page=2"

@@ -213,7 +213,7 @@ class TestBitbucketHistoryRows:
         client.read_file("sdb/MAT-7", "src/Missing.cpp")
         client.commit_files(branch="sdb/MAT-7", parent=main.commit, files={"a.txt": b"a"},
                             message="m", author="A <a@example.com>")
-        assert client.find_open_pull_request("sdb/MAT-7") is None
+        assert client.find_open_pull_request("sdb/MAT-7", "main") is None
         pr = client.create_pull_request(branch="sdb/MAT-7", destination="main", title="t",
                                         description="d")
         client.update_pull_request(pr, title="t2", description="d2")

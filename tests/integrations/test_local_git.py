@@ -80,12 +80,13 @@ class TestLocalGitHost:
                                       description="D")
         assert pr.url == f"local://{repo.resolve()}#feature"
         reopened = LocalGitHost(repo, recorder=NullRecorder())
-        assert reopened.find_open_pull_request("feature") == pr
+        assert reopened.find_open_pull_request("feature", "main") == pr
         assert reopened.create_pull_request(branch="feature", destination="main", title="T2",
                                             description="D2") == pr
         updated = reopened.update_pull_request(pr, title="T3", description="D3")
-        assert reopened.find_open_pull_request("feature") == updated
+        assert reopened.find_open_pull_request("feature", "main") == updated
         assert updated.title == "T3"
+        assert reopened.find_open_pull_request("feature", "release") is None
 
     def test_a_directory_that_is_not_a_repository_is_refused(self, tmp_path: Path) -> None:
         with pytest.raises(Exception, match="not a git repository"):
