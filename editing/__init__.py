@@ -29,6 +29,7 @@ from editing.edits import Edit, EditReply, parse_edit_reply, parse_edits
 from editing.encoding import DecodedFile, EncodingSource, decide_encoding
 from editing.eol import EolStyle
 from editing.errors import (
+    AmbiguousEncodingError,
     AmbiguousMatchError,
     BinaryFileError,
     BlankSearchError,
@@ -52,6 +53,7 @@ from editing.matching import MatchKind
 from editing.window import Region, Window, build_window, estimate_tokens
 
 __all__ = [
+    "AmbiguousEncodingError",
     "AmbiguousMatchError",
     "BinaryFileError",
     "BlankSearchError",

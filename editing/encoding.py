@@ -14,6 +14,13 @@ Priority order, first that applies wins:
    decode then re-encode to identical bytes before it is accepted. chardet only
    sees a bounded sample (the head plus non-ASCII-rich chunks); the round trip is
    proven on the full bytes.
+   **Two readings.** When the bytes that rule 3 or 4 read also round-trip in the
+   repository's default encoding (``cp949`` when none is declared) and read as other
+   text there, the file's few non-ASCII bytes fit both (``표`` in CP949 is valid
+   UTF-8). The first reading is kept for the text, the other is recorded as
+   :attr:`DecodedFile.alternative`, and the engine refuses new non-ASCII text in that
+   file: writing it in either encoding would be a guess. Configuring the file's
+   encoding settles it.
 5. **Pure ASCII** carries no evidence. The file is read as ASCII and new non-ASCII
    text gets the repository's default encoding, else UTF-8; the decision is
    recorded as :attr:`EncodingSource.ASCII_DEFAULT`.
@@ -31,7 +38,7 @@ from __future__ import annotations
 import codecs
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import chardet
 
@@ -69,6 +76,7 @@ class DecodedFile:
     bom: bytes
     source: EncodingSource
     reason: str
+    alternative: str | None = None
 
     @property
     def label(self) -> str:
@@ -94,8 +102,9 @@ def decide_encoding(
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return _detected(data)
-    return DecodedFile(text, "utf-8", b"", EncodingSource.UTF8, "decodes as strict UTF-8")
+        return _second_reading(_detected(data), data, default_encoding)
+    decoded = DecodedFile(text, "utf-8", b"", EncodingSource.UTF8, "decodes as strict UTF-8")
+    return _second_reading(decoded, data, default_encoding)
 
 
 def codec_name(encoding: str) -> str:
@@ -168,6 +177,23 @@ def _detected(data: bytes) -> DecodedFile:
         + "".join(f", {t}" for t in tried)
         + "). Configure the file's encoding explicitly; it will not be edited with a lossy decode."
     )
+
+
+def _second_reading(decoded: DecodedFile, data: bytes,
+                    default_encoding: str | None) -> DecodedFile:
+    """The decision, marked when the repository's default encoding reads the same bytes
+    (exactly) as different text."""
+    other = codec_name(default_encoding) if default_encoding else "cp949"
+    if other == decoded.codec or other.startswith("utf"):
+        return decoded
+    try:
+        text = data.decode(other)
+    except UnicodeDecodeError:
+        return decoded
+    if text == decoded.text or text.encode(other) != data:
+        return decoded
+    return replace(decoded, alternative=other,
+                   reason=f"{decoded.reason}; the bytes also read as {other}")
 
 
 def _sample(data: bytes) -> bytes:

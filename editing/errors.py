@@ -126,6 +126,14 @@ class UnencodableTextError(EditError):
         super().__init__(message)
 
 
+class AmbiguousEncodingError(EditError):
+    """New non-ASCII text for a file whose bytes read the same in two encodings."""
+
+    def __init__(self, message: str, *, edit_index: int | None) -> None:
+        self.edit_index = edit_index
+        super().__init__(message)
+
+
 class ProofError(EditError):
     """The byte proof failed: output differs from the original outside the edits.
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from editing.encoding import DecodedFile
-from editing.errors import ProofError, UnencodableTextError
+from editing.errors import AmbiguousEncodingError, ProofError, UnencodableTextError
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,8 @@ def encode_replacements(decoded: DecodedFile, splices: Sequence[Splice]) -> list
     """Encode every replacement or refuse the first character the codec cannot hold."""
     encoded = []
     for splice in splices:
+        if decoded.alternative and not splice.text.isascii():
+            raise _ambiguous(decoded, splice)
         try:
             encoded.append(splice.text.encode(decoded.codec))
         except UnicodeEncodeError as error:
@@ -97,6 +99,16 @@ def _prove(
     ):
         raise ProofError(f"The output does not decode back to the edited text as "
                          f"{decoded.codec}.")
+
+
+def _ambiguous(decoded: DecodedFile, splice: Splice) -> AmbiguousEncodingError:
+    char = next(c for c in splice.text if not c.isascii())
+    return AmbiguousEncodingError(
+        f"Edit {splice.edit_index} writes {char!r} (U+{ord(char):04X}), but this file's few "
+        f"non-ASCII bytes read the same in {decoded.codec} and {decoded.alternative}, so the "
+        "encoding for new non-ASCII text would be a guess. Keep the new text ASCII; to allow "
+        "it, set `encoding:` for this file in TARGETS_FILE.",
+        edit_index=splice.edit_index)
 
 
 def _unencodable(

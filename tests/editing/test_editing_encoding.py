@@ -8,10 +8,13 @@ import pytest
 from edit_samples import join, material_source
 
 from editing import (
+    AmbiguousEncodingError,
     BinaryFileError,
+    Edit,
     EncodingConfigError,
     EncodingSource,
     UndecodableFileError,
+    apply_edits,
     decide_encoding,
 )
 
@@ -110,3 +113,45 @@ class TestRefusals:
     def test_a_truncated_utf16_body_is_refused_not_replaced(self) -> None:
         with pytest.raises(UndecodableFileError, match="utf-16-le"):
             decide_encoding(codecs.BOM_UTF16_LE + b"a\x00b")
+
+
+def _few_korean(word: str) -> bytes:
+    """A CP949 source file whose only non-ASCII bytes are one short Korean comment."""
+    return ("int x = 1;\r\n" * 40 + f"// {word}\r\nint y;\r\n").encode("cp949")
+
+
+class TestTwoReadings:
+    def test_cp949_bytes_that_are_also_valid_utf8_are_marked_ambiguous(self) -> None:
+        data = _few_korean("표")  # C7 A5: valid UTF-8 for "ǥ" as well
+        decoded = decide_encoding(data)
+        assert (decoded.codec, decoded.alternative) == ("utf-8", "cp949")
+        assert "also read as cp949" in decoded.reason
+
+    def test_a_chardet_guess_that_cp949_also_reads_is_marked_ambiguous(self) -> None:
+        decoded = decide_encoding(_few_korean("재료"))
+        assert decoded.source is EncodingSource.DETECTED and decoded.alternative == "cp949"
+
+    def test_new_korean_text_in_an_ambiguous_file_is_refused_with_the_fix_named(self) -> None:
+        data = _few_korean("표")
+        with pytest.raises(AmbiguousEncodingError, match="set `encoding:` for this file") as err:
+            apply_edits(data, [Edit("int y;", "int y; // 밀도")], path="a.cpp")
+        assert err.value.edit_index == 0
+
+    def test_ascii_edits_to_an_ambiguous_file_keep_every_other_byte(self) -> None:
+        data = _few_korean("표")
+        result = apply_edits(data, [Edit("int y;", "int y = 2;")], path="a.cpp")
+        assert result.data == data.replace(b"int y;", b"int y = 2;")
+
+    def test_a_configured_encoding_settles_it(self) -> None:
+        data = _few_korean("표")
+        result = apply_edits(data, [Edit("int y;", "int y; // 밀도")], path="a.cpp",
+                             configured_encoding="cp949")
+        assert result.data.decode("cp949").endswith("int y; // 밀도\r\n")
+
+    @pytest.mark.parametrize(("data", "default"), [
+        (STANDARD_KOREAN.encode("utf-8"), None),  # real UTF-8 Korean does not read as CP949
+        (KOREAN.encode("cp949"), None),  # chardet reads it as the Korean family itself
+        (_few_korean("표"), "utf-8"),  # the repository says its files are UTF-8
+    ])
+    def test_a_single_reading_is_not_marked(self, data: bytes, default: str | None) -> None:
+        assert decide_encoding(data, default_encoding=default).alternative is None
