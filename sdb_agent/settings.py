@@ -20,6 +20,23 @@ from sqlalchemy.exc import ArgumentError
 from sdb_agent.errors import ConfigError
 
 
+def _postgresql_url(value: SecretStr | None, *, driver: str | None,
+                    example: str) -> SecretStr | None:
+    """Unset when empty; else a URL of a PostgreSQL database (through `driver` when given)."""
+    if value is None or not value.get_secret_value():
+        return None
+    try:
+        url = make_url(value.get_secret_value())
+    except ArgumentError:
+        raise ValueError(f"is not a URL; expected {example}") from None
+    if url.get_backend_name() != "postgresql" or (driver and url.drivername != driver):
+        scheme = example.split("//")[0]
+        raise ValueError(f"must be a {scheme}// URL, not {url.drivername}://")
+    if not url.database:
+        raise ValueError(f"names no database; expected {example}")
+    return value
+
+
 class Settings(BaseSettings):
     """Every setting of the product; names it does not know in `.env` are ignored."""
 
@@ -123,32 +140,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_postgresql(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        try:
-            url = make_url(value.get_secret_value())
-        except ArgumentError:
-            raise ValueError("is not a URL; expected postgresql://user:pass@host:5432/db") from None
-        if url.get_backend_name() != "postgresql":
-            raise ValueError(f"must be a postgresql:// URL, not {url.get_backend_name()}://")
-        if not url.database:
-            raise ValueError("names no database; expected postgresql://user:pass@host:5432/db")
-        return value
+        return _postgresql_url(value, driver=None,
+                               example="postgresql://user:pass@host:5432/db")
 
     @field_validator("local_prefect_database_url")
     @classmethod
     def _local_prefect_database_is_asyncpg(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        try:
-            url = make_url(value.get_secret_value())
-        except ArgumentError:
-            raise ValueError("is not a URL; expected postgresql+asyncpg://user:pass@host/db") \
-                from None
-        if url.drivername != "postgresql+asyncpg" or not url.database:
-            raise ValueError("must be a postgresql+asyncpg://user:pass@host/db URL (Prefect's "
-                             "server talks to PostgreSQL through asyncpg)")
-        return value
+        """Prefect's server talks to PostgreSQL through asyncpg."""
+        return _postgresql_url(value, driver="postgresql+asyncpg",
+                               example="postgresql+asyncpg://user:pass@host/db")
 
     @field_validator("jira_webhook_secret")
     @classmethod
