@@ -86,16 +86,22 @@ class TestABackupRun:
             assert list(statuses.scalars()) == ["succeeded"] * 3 + ["failed"]
 
 
+def seeded_dump(pg_server: EmbeddedPostgres, engine: Engine,
+                tmp_path: Path) -> tuple[PgClient, Path]:
+    """An issue with 200 LLM calls, dumped to a `.partial` file not yet verified."""
+    issue = add_issue(engine, "MAT-9", at=NOW)
+    for minute in range(200):
+        add_call(engine, issue, at=NOW + timedelta(minutes=minute))
+    client = client_for(pg_server, engine)
+    return client, dump_to_partial(client, target=tmp_path / "db.dump")
+
+
 class TestVerification:
     @pytest.mark.parametrize("damage", ["flip-header", "flip-middle", "truncate"])
     def test_a_damaged_dump_fails_verification(
         self, pg_server: EmbeddedPostgres, engine: Engine, tmp_path: Path, damage: str
     ) -> None:
-        issue = add_issue(engine, "MAT-9", at=NOW)
-        for minute in range(200):
-            add_call(engine, issue, at=NOW + timedelta(minutes=minute))
-        client = client_for(pg_server, engine)
-        partial = dump_to_partial(client, target=tmp_path / "db.dump")
+        client, partial = seeded_dump(pg_server, engine, tmp_path)
         sha256 = file_sha256(partial)
         verify_dump(client, partial, sha256=sha256)
         data = bytearray(partial.read_bytes())
@@ -113,11 +119,7 @@ class TestVerification:
     def test_a_truncated_dump_fails_even_with_a_matching_checksum(
         self, pg_server: EmbeddedPostgres, engine: Engine, tmp_path: Path
     ) -> None:
-        issue = add_issue(engine, "MAT-9", at=NOW)
-        for minute in range(200):
-            add_call(engine, issue, at=NOW + timedelta(minutes=minute))
-        client = client_for(pg_server, engine)
-        partial = dump_to_partial(client, target=tmp_path / "db.dump")
+        client, partial = seeded_dump(pg_server, engine, tmp_path)
         partial.write_bytes(partial.read_bytes()[:-2000])
         with pytest.raises(BackupError, match="end of file"):
             verify_dump(client, partial, sha256=file_sha256(partial))
