@@ -285,15 +285,19 @@ class TestPrefectUnavailable:
         self, gated_server: str, gate: PrefectGate
     ) -> None:
         gate.faults.add("POST /create_flow_run", Delay(5))
-        before = len(flow_runs_of_deployment())
+        known = {run.id for run in flow_runs_of_deployment()}
         body = payload("MAT-11")
         stalled = post(gated_server, body, signed(body), delivery="stall-1")
         assert stalled.status_code == 503
         assert "did not take the run within 4 s" in stalled.json()["reason"]
-        time.sleep(1.5)  # the stalled request still reaches Prefect, as a slow server's would
+        deadline = time.monotonic() + 30  # the stalled request still reaches Prefect
+        while not (late := {r.id for r in flow_runs_of_deployment()} - known) and (
+                time.monotonic() < deadline):
+            time.sleep(0.1)
         retried = post(gated_server, body, signed(body), delivery="stall-1")
         assert retried.status_code == 202
-        assert len(flow_runs_of_deployment()) == before + 1
+        assert {str(run_id) for run_id in late} == {retried.json()["flow_run_id"]}
+        assert len(flow_runs_of_deployment()) == len(known) + 1
 
     def test_dropped_connections_are_retried_quickly_and_create_one_run(
         self, gated_server: str, gate: PrefectGate
