@@ -20,14 +20,16 @@ def prefect_api_url() -> str:
     Prefect's background workers (events, logs, concurrency leases) run in threads that do
     not see a context-local setting; without it they would try to start a server of their own.
     """
-    url = configured_api_url() or _local_server().ensure()
+    url = configured_api_url() or local_prefect_server().ensure()
     os.environ["PREFECT_API_URL"] = url
     if prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.api.url != url:
         refresh_global_settings_context()
     return url
 
 
-def _local_server() -> LocalPrefectServer:
+def local_prefect_server() -> LocalPrefectServer:
+    """The data directory's local Prefect server, its state where LOCAL_PREFECT_DATABASE_URL
+    says (SQLite when unset)."""
     settings = get_settings()
     database = settings.local_prefect_database_url
     return LocalPrefectServer(settings.data_dir, database_url=database.get_secret_value()

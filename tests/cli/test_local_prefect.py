@@ -74,13 +74,13 @@ class TestStateInPostgreSQL:
     def test_local_prefect_database_url_puts_the_servers_state_in_postgresql(
         self, prefect_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from sdb_agent.runner import _local_server
+        from sdb_agent.runner import local_prefect_server
         from sdb_agent.settings import get_settings
 
         monkeypatch.setenv("LOCAL_PREFECT_DATABASE_URL", prefect_database)
         monkeypatch.setenv("SDB_DATA_DIR", str(tmp_path))
         get_settings.cache_clear()
-        server = _local_server()
+        server = local_prefect_server()
         try:
             url = server.ensure()
             assert url.startswith("http://127.0.0.1:")
