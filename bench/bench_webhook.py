@@ -80,11 +80,13 @@ def percentile(values: list[float], share: float) -> float:
 
 def prefect_postgres_bindir() -> Path | None:
     """A PostgreSQL build with pg_trgm for Prefect's own state, or None."""
-    from db.pg_binaries import PgBinaries, candidate_binaries
+    from db.pg_binaries import PgBinaries, binaries_with_extension
 
     named = os.environ.get("BENCH_PREFECT_PG_BIN")
-    candidates = [PgBinaries(Path(named))] if named else list(candidate_binaries())
-    return next((c.bindir for c in candidates if c.has_extension("pg_trgm")), None)
+    if named:
+        return Path(named) if PgBinaries(Path(named)).has_extension("pg_trgm") else None
+    found = binaries_with_extension("pg_trgm")
+    return found.bindir if found else None
 
 
 def start_prefect(stack: ExitStack, name: str, pg_bindir: Path | None) -> str:

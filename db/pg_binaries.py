@@ -98,6 +98,11 @@ def candidate_binaries() -> Iterator[PgBinaries]:
             yield PgBinaries(bindir)
 
 
+def binaries_with_extension(name: str) -> PgBinaries | None:
+    """The first server build, in the documented order, that ships the extension."""
+    return next((b for b in candidate_binaries() if b.has_extension(name)), None)
+
+
 def find_pg_binaries() -> PgBinaries:
     """The first directory, in the documented order, that holds a `postgres` server."""
     found = next(candidate_binaries(), None)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from db.embedded import EmbeddedPostgres
-from db.pg_binaries import PgBinaries, candidate_binaries
+from db.pg_binaries import binaries_with_extension
 from deployments import local_prefect
 from deployments.local_prefect import LocalPrefectServer
 
@@ -48,14 +48,10 @@ class TestStopping:
         assert LocalPrefectServer(tmp_path).stop() is False
 
 
-def _pg_with_trgm() -> PgBinaries | None:
-    return next((b for b in candidate_binaries() if b.has_extension("pg_trgm")), None)
-
-
 @pytest.fixture
 def prefect_database() -> Iterator[str]:
     """A throwaway PostgreSQL database for Prefect's state (its schema needs pg_trgm)."""
-    binaries = _pg_with_trgm()
+    binaries = binaries_with_extension("pg_trgm")
     if binaries is None:
         pytest.skip("no PostgreSQL build with the pg_trgm extension on this machine")
     root = Path(tempfile.mkdtemp(prefix="sdb-test-prefect-pg-"))
