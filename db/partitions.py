@@ -57,15 +57,6 @@ def create_month_partition(conn: Connection, table: str, month: Month) -> bool:
     return True
 
 
-def create_default_partition(conn: Connection, table: str) -> None:
-    conn.execute(
-        text(
-            f'CREATE TABLE IF NOT EXISTS "{default_partition_name(table)}" '
-            f'PARTITION OF "{table}" DEFAULT'
-        )
-    )
-
-
 def list_month_partitions(conn: Connection, table: str) -> list[str]:
     """Names of the table's partitions, oldest first (the default partition excluded)."""
     rows = conn.execute(

@@ -1,4 +1,4 @@
-"""The one way to reach the database: `session_scope()` for a unit of work.
+"""The one way to reach the database: `get_engine()`, the process-wide engine.
 
 The URL is `DATABASE_URL`, else the embedded cluster in the data directory (started on demand).
 Connection problems become `DatabaseError` with one line that says what to do.
@@ -6,14 +6,11 @@ Connection problems become `DatabaseError` with one line that says what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from db.embedded import EmbeddedPostgres
 from sdb_agent.errors import DatabaseError
@@ -58,14 +55,3 @@ def connect_engine(url: URL) -> Engine:
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
     return connect_engine(resolve_database_url())
-
-
-def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
-
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any error."""
-    with session_factory(engine).begin() as session:
-        yield session
