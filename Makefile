@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test lint demo bench lock clean
+.PHONY: help install test test-clock lint demo bench lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -28,6 +28,26 @@ test: lint ## lint, then the whole test suite on throwaway PostgreSQL
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the test setup is broken" >&2; exit 1; fi; \
 	exit $$status
+
+# libfaketime, thread-safe build (libfaketimeMT) from the source the `libfaketime` wheel ships
+# (pinned in the lock), with the monotonic clock left real. Debian's libfaketime 0.9.10 either
+# hangs Python's timed lock waits (faked monotonic) or makes Python 3.11's time.sleep fail with
+# EINVAL (libfaketime issue #426). Needs a C compiler.
+FAKETIME_LIB := $(VENV)/faketime/libfaketimeMT.so.1
+CLOCK_INSTANTS := "2027-12-31 23:56:00" "2028-02-29 11:00:00"
+
+$(FAKETIME_LIB): $(STAMP)
+	@src=$$($(BIN)/python -c 'import libfaketime, pathlib; print(pathlib.Path(libfaketime.__file__).parent / "vendor/libfaketime/src")'); \
+	rm -rf $(VENV)/faketime && cp -r "$$src" $(VENV)/faketime && $(MAKE) -s -C $(VENV)/faketime libfaketimeMT.so.1
+
+test-clock: $(FAKETIME_LIB) ## the whole suite at faked instants (year end, leap day), in Asia/Seoul, and under LANG=C
+	@for at in $(CLOCK_INSTANTS); do \
+		echo "== faked clock: $$at UTC (PostgreSQL inherits it)"; \
+		TZ=UTC LD_PRELOAD=$(abspath $(FAKETIME_LIB)) FAKETIME="@$$at" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			$(BIN)/python -m pytest -q -p no:cacheprovider || exit 1; \
+	done
+	@echo "== TZ=Asia/Seoul"; TZ=Asia/Seoul $(BIN)/python -m pytest -q -p no:cacheprovider
+	@echo "== LANG=C"; LANG=C LC_ALL=C $(BIN)/python -m pytest -q -p no:cacheprovider
 
 demo: $(STAMP) ## run the main job on the embedded defaults
 	$(BIN)/sdb-agent demo

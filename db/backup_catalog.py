@@ -6,7 +6,7 @@ costs an older good backup.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
@@ -15,6 +15,7 @@ from db.backup import remove_dump
 from db.backup_retention import DumpInfo, dumps_to_delete
 from db.models import Backup
 from db.pg_client import BackupError
+from sdb_agent import clock
 
 
 def record_dump(
@@ -56,6 +57,6 @@ def prune(
     for backup_id in sorted(doomed):
         path = Path(by_id[backup_id].file_path)
         remove_dump(path)
-        mark(engine, backup_id, deleted_at=datetime.now(UTC))
+        mark(engine, backup_id, deleted_at=clock.now())
         removed.append(str(path))
     return removed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.models import ACTIVE_STATUSES, IssueProcessingHistory
 from db.models import LlmCallHistory as Call
+from sdb_agent import clock
 
 Run = IssueProcessingHistory
 
@@ -30,7 +31,7 @@ class Claim:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def find_completed(

@@ -7,7 +7,7 @@ still happens and its result is not lost.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.models import LlmResponseCache
+from sdb_agent import clock
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class PostgresResponseCache:
                 response = conn.execute(
                     update(LlmResponseCache)
                     .where(LlmResponseCache.cache_key == key,
-                           LlmResponseCache.expires_at > datetime.now(UTC))
+                           LlmResponseCache.expires_at > clock.now())
                     .values(hit_count=LlmResponseCache.hit_count + 1)
                     .returning(LlmResponseCache.response)
                 ).scalar_one_or_none()
@@ -42,7 +43,7 @@ class PostgresResponseCache:
 
     def put(self, key: str, *, model: str, call_type: str, response: dict[str, Any],
             prompt_tokens: int | None, completion_tokens: int | None) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         values = {"model": model, "call_type": call_type, "response": response,
                   "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "created_at": now, "expires_at": now + self.ttl}

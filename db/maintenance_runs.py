@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, update
 
 from db.models import MaintenanceRun
+from sdb_agent import clock
 
 
 @contextmanager
@@ -51,7 +51,7 @@ def _close(
             .where(MaintenanceRun.id == run_id)
             .values(
                 status=status,
-                finished_at=datetime.now(UTC),
+                finished_at=clock.now(),
                 figures=figures,
                 error_message=error,
             )

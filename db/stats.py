@@ -12,7 +12,7 @@ A git-host call is an error when it got no response or a status of 400 or more.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -27,6 +27,7 @@ from db.stats_rollup import (
     refresh_rollup,
     total_figures,
 )
+from sdb_agent import clock
 
 __all__ = ["daily", "llm_cost", "overview", "refresh_rollup"]
 
@@ -120,7 +121,7 @@ def _usd(cost: Decimal, priced_calls: int) -> float | None:
 def _first_day(days: int | None, today: date | None) -> date | None:
     if days is None:
         return None
-    return (today or datetime.now(UTC).date()) - timedelta(days=days - 1)
+    return (today or clock.today()) - timedelta(days=days - 1)
 
 
 def _llm_totals(groups: Iterable[LlmGroup]) -> LlmTotals:
@@ -164,7 +165,7 @@ def overview(engine: Engine, *, days: int | None, today: date | None = None,
 def daily(engine: Engine, *, days: int, today: date | None = None,
           use_rollup: bool = True) -> Daily:
     """One row per UTC day of the window, newest first, days without runs included."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     since = _first_day(days, today)
     assert since is not None
     runs_by_day, llm = day_figures(engine, since=since, use_rollup=use_rollup)

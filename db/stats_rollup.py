@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, insert, text
 
 from db.duration_histogram import Histogram, bucket_sql
 from db.models import StatsDaily, StatsLlmDaily
+from sdb_agent import clock
 
 GRACE = timedelta(minutes=10)
 CHUNK_DAYS = 31
@@ -144,16 +145,16 @@ def aggregate_llm(conn: Connection, *, since: date | None,
 
 
 def closed_through(conn: Connection) -> date | None:
-    """The newest day that can be rolled up now, or None when no day is closed."""
-    row = conn.execute(text("""
-        SELECT ((now() - make_interval(secs => :grace)) AT TIME ZONE 'UTC')::date - 1 AS last,
-               ((SELECT min(created_at) FROM issue_processing_history
-                 WHERE status IN ('queued', 'processing')) AT TIME ZONE 'UTC')::date
-                   AS first_active"""),
-        {"grace": GRACE.total_seconds()}).one()
-    last: date = row.last
-    if row.first_active is not None:
-        last = min(last, row.first_active - timedelta(days=1))
+    """The newest day that can be rolled up now, or None when no day is closed.
+
+    "Now" is the product's clock, not the database server's: a day closes GRACE after its
+    UTC midnight, and never while a run created on it (or earlier) is still active."""
+    first_active = conn.execute(text("""
+        SELECT (min(created_at) AT TIME ZONE 'UTC')::date FROM issue_processing_history
+        WHERE status IN ('queued', 'processing')""")).scalar()
+    last = (clock.now() - GRACE).date() - timedelta(days=1)
+    if first_active is not None:
+        last = min(last, first_active - timedelta(days=1))
     return last
 
 

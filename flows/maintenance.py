@@ -3,7 +3,7 @@ keyed Prefect artifacts, is safe to repeat, and returns its figures."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from prefect import flow
 
 from db.backup import dump_name
 from db.maintenance_runs import recorded_run
+from sdb_agent import clock
 from sdb_agent.settings import get_settings
 from tasks.maintenance import backup, cost_report
 from tasks.maintenance.common import current_flow_run_id, engine, publish_artifacts
@@ -30,7 +31,7 @@ def _markdown(title: str, figures: dict[str, Any], alerts: list[str] | None = No
 def create_partitions(today: date | None = None, premake: int | None = None) -> dict[str, Any]:
     """Keep `premake` months of partitions ahead; move rows out of default partitions."""
     premake = premake or get_settings().partition_premake_months
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     with recorded_run(engine(), flow_name="create-partitions",
                       flow_run_id=current_flow_run_id()) as figures:
         upkeep = ensure_partitions_task(today=today, premake=premake)
@@ -52,7 +53,7 @@ def backup_database(
 ) -> dict[str, Any]:
     """Verified `pg_dump -Fc`; a test restore weekly (Sundays) or on demand; then prune."""
     settings = get_settings()
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     kind = kind or ("weekly" if now.weekday() == 6 else "daily")
     restore = test_restore or kind == "weekly"
     with recorded_run(engine(), flow_name="backup-database",
@@ -87,7 +88,7 @@ def cleanup_retention(now: datetime | None = None) -> dict[str, Any]:
     with recorded_run(engine(), flow_name="cleanup-retention",
                       flow_run_id=current_flow_run_id()) as figures:
         result = apply_retention_task(
-            now=now or datetime.now(UTC), history_months=settings.history_retention_months,
+            now=now or clock.now(), history_months=settings.history_retention_months,
             content_days=settings.content_retention_days,
             webhook_days=settings.webhook_retention_days,
         )
@@ -110,7 +111,7 @@ def daily_cost_report(today: date | None = None) -> dict[str, Any]:
     """Yesterday's LLM cost (report time zone) as artifacts, and by email when configured."""
     settings = get_settings()
     tz = ZoneInfo(settings.report_timezone)
-    day = (today or datetime.now(tz).date()) - timedelta(days=1)
+    day = (today or clock.today(tz)) - timedelta(days=1)
     with recorded_run(engine(), flow_name="daily-cost-report",
                       flow_run_id=current_flow_run_id()) as figures:
         calls, runs = cost_report.load_task(day=day, tz=tz)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine, select, update
 
 from db.models import ACTIVE_STATUSES, IssueProcessingHistory
+from sdb_agent import clock
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 def reap_stale_runs(engine: Engine, *, older_than: timedelta) -> ReapResult:
     """Mark active rows failed when their flow run is terminal, or when their last heartbeat
     (else their start) is older than `older_than`; a long run that still beats is kept."""
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.connect() as conn:
         rows = conn.execute(select(
             IssueProcessingHistory.id, IssueProcessingHistory.flow_run_id,

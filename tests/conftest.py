@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,11 @@ from sqlalchemy.engine import URL
 
 from db import migrate
 from db.embedded import EmbeddedPostgres
+from sdb_agent import clock
 
 TEMPLATE_DB = "sdb_template"
+# Early January: a window of the last few days crosses a month and a year end.
+PINNED_NOW = datetime(2027, 1, 2, 12, 30, tzinfo=UTC)
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="sdb-test-prefect-"))
 
 
@@ -34,6 +38,13 @@ def prefect_api() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def pinned_clock() -> Iterator[datetime]:
+    """The product's clock held at PINNED_NOW, so "today" cannot change under a test."""
+    with clock.frozen_at(PINNED_NOW) as instant:
+        yield instant
 
 
 @pytest.fixture(scope="session")

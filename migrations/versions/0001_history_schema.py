@@ -8,11 +8,13 @@ Create Date: 2026-11-27 00:47:32.182826
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from sdb_agent import clock
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -263,7 +265,7 @@ VIEWS = (
 
 def _create_partitions() -> None:
     """A DEFAULT partition plus the current UTC month and MONTHS_AHEAD more, per table."""
-    today = datetime.now(UTC).date()
+    today = clock.today()
     for table in PARTITIONED:
         op.execute(f'CREATE TABLE "{table}_default" PARTITION OF "{table}" DEFAULT')
         for offset in range(MONTHS_AHEAD + 1):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from db.pg_client import (
     server_major_version,
 )
 from db.restore_check import RestoreCheck, exported_snapshot, restore_and_compare
+from sdb_agent import clock
 from tasks.maintenance.common import engine
 
 
@@ -88,10 +89,10 @@ def verify_task(
         backup.verify_dump(client, dump.partial, sha256=dump.sha256)
     except BackupError:
         dump.partial.unlink(missing_ok=True)
-        backup_catalog.mark(eng, backup_id, deleted_at=datetime.now(UTC))
+        backup_catalog.mark(eng, backup_id, deleted_at=clock.now())
         raise
     backup.publish(dump.partial, sha256=dump.sha256)
-    backup_catalog.mark(eng, backup_id, verified_at=datetime.now(UTC))
+    backup_catalog.mark(eng, backup_id, verified_at=clock.now())
     get_run_logger().info("verified %s (%d bytes, sha256 %s)", final.name, dump.size_bytes,
                           dump.sha256[:12])
     return backup_id, final
@@ -104,7 +105,7 @@ def restore_task(
     check = restore_and_compare(client, engine(), dump=dump, expected=expected)
     if check.mismatches:
         raise BackupError(f"test restore of {dump.name}: row counts differ {check.mismatches}")
-    backup_catalog.mark(engine(), backup_id, restore_tested_at=datetime.now(UTC))
+    backup_catalog.mark(engine(), backup_id, restore_tested_at=clock.now())
     get_run_logger().info("test restore: %d tables, %d rows, counts equal", check.tables,
                           check.rows)
     return check

@@ -14,10 +14,12 @@ from db.models import (
     IssueProcessingHistory,
     LlmCallHistory,
 )
+from sdb_agent import clock
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    """The product's today: tests using this data set pin the clock (`pinned_clock`)."""
+    return clock.today()
 
 
 def at(days_ago: int, hour: int = 10, minute: int = 0) -> datetime:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.api.dataset import add_run, at, seed_known
+
+pytestmark = pytest.mark.usefixtures("pinned_clock")
 
 
 class TestTheRunList:

@@ -14,7 +14,10 @@ from db import stats
 from db.duration_histogram import RELATIVE_RESOLUTION
 from db.models import IssueProcessingHistory
 from db.stats_rollup import rolled_through
+from sdb_agent import clock
 from tests.api.dataset import add_run, seed_known, today
+
+pytestmark = pytest.mark.usefixtures("pinned_clock")
 
 
 def _rolled(engine: Engine) -> list:
@@ -162,10 +165,10 @@ class TestPercentilesFromHistogramsMatchExactOnes:
             conn.execute(text("""
                 INSERT INTO issue_processing_history (issue_key, status, created_at,
                     processing_duration_seconds)
-                SELECT 'P-' || i, 'completed', now() - (i % 9) * interval '1 day',
+                SELECT 'P-' || i, 'completed', :now - (i % 9) * interval '1 day',
                        (CAST(:d AS numeric[]))[i]
                 FROM generate_series(1, :n) AS i"""),
-                {"n": 400, "d": [Decimal(f"{rng.lognormvariate(3, 1.2):.3f}")
+                {"n": 400, "now": clock.now(), "d": [Decimal(f"{rng.lognormvariate(3, 1.2):.3f}")
                                  for _ in range(400)]})
             exact = conn.execute(text("""
                 SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY processing_duration_seconds),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 
 from db import migrate
+from db.models import PARTITIONED_TABLES
+from db.partitions import list_month_partitions
+from sdb_agent import clock
 from sdb_agent.errors import DatabaseError
 
 EXPECTED_TABLES = {
@@ -42,6 +47,21 @@ class TestMigrations:
         assert inspect(empty_engine).get_view_names() == []
         migrate.upgrade(empty_engine)
         assert migrate.current_revision(empty_engine) == migrate.head_revision()
+
+    @pytest.mark.parametrize(("instant", "months"), [
+        (datetime(2027, 12, 31, 23, 59, 59, tzinfo=UTC),
+         ["y2027m12", "y2028m01", "y2028m02", "y2028m03"]),
+        (datetime(2028, 2, 29, 11, 0, tzinfo=UTC),
+         ["y2028m02", "y2028m03", "y2028m04", "y2028m05"]),
+    ])
+    def test_the_first_migration_creates_the_current_utc_month_and_three_more(
+        self, empty_engine: Engine, instant: datetime, months: list[str]
+    ) -> None:
+        with clock.frozen_at(instant):
+            migrate.upgrade(empty_engine)
+        with empty_engine.connect() as conn:
+            for table in PARTITIONED_TABLES:
+                assert list_month_partitions(conn, table) == [f"{table}_{m}" for m in months]
 
     def test_alembic_check_finds_no_drift_between_models_and_migrations(
         self, engine: Engine

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine, insert, select
 
 from db.models import IssueProcessingHistory as Run
+from sdb_agent import clock
 from tasks.reaper import reap_stale_runs
 
 
 def add_run(engine: Engine, key: str, *, started_ago: timedelta,
             beat_ago: timedelta | None) -> int:
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         return int(conn.execute(insert(Run).values(
             issue_key=key, status="processing", started_at=now - started_ago,

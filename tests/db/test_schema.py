@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from db.models import (
     IssueProcessingHistory,
     LlmCallHistory,
 )
-from db.partitions import Month
+from db.partitions import Month, list_month_partitions
 
 
 def add_issue(
@@ -121,27 +121,40 @@ class TestDedupeIndex:
         assert outcomes.count("refused") == 49
 
 
+def month_partitions(engine: Engine, table: str) -> list[Month]:
+    """The table's month partitions, oldest first, as the migration made them."""
+    with engine.connect() as conn:
+        names = list_month_partitions(conn, table)
+    return [Month(int(name[-7:-3]), int(name[-2:])) for name in names]
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
 class TestPartitions:
     def test_a_row_lands_in_the_partition_of_its_month(self, engine: Engine) -> None:
         history_id = add_issue(engine)
-        now = datetime.now(UTC)
+        month = month_partitions(engine, "llm_call_history")[0]
+        at = midnight(month.first_day) + timedelta(days=14, hours=13)
         with engine.begin() as conn:
             conn.execute(
                 insert(LlmCallHistory).values(
-                    history_id=history_id, call_type="other", model="m", created_at=now
+                    history_id=history_id, call_type="other", model="m", created_at=at
                 )
             )
             partition = conn.execute(
                 text("SELECT tableoid::regclass::text FROM llm_call_history")
             ).scalar_one()
-        assert partition == Month.of(now.date()).partition_name("llm_call_history")
+        assert partition == month.partition_name("llm_call_history")
 
-    def test_three_months_ahead_exist_and_later_rows_fall_into_the_default_partition(
+    def test_four_consecutive_months_exist_and_later_rows_fall_into_the_default_partition(
         self, engine: Engine
     ) -> None:
         history_id = add_issue(engine)
-        ahead = Month.of(datetime.now(UTC).date()).shift(3)
-        beyond = datetime.combine(ahead.shift(1).first_day, datetime.min.time(), UTC)
+        months = month_partitions(engine, "bitbucket_api_history")
+        assert months == [months[0].shift(n) for n in range(4)]
+        beyond = midnight(months[-1].shift(1).first_day)
         with engine.begin() as conn:
             for created_at in (beyond - timedelta(seconds=1), beyond):
                 conn.execute(
@@ -163,14 +176,14 @@ class TestPartitions:
                 .all()
             )
         assert partitions == [
-            ahead.partition_name("bitbucket_api_history"),
+            months[-1].partition_name("bitbucket_api_history"),
             "bitbucket_api_history_default",
         ]
 
     def test_month_boundaries_are_utc_whatever_the_session_time_zone(self, engine: Engine) -> None:
         history_id = add_issue(engine)
-        start = Month.of(datetime.now(UTC).date()).shift(1)
-        first_instant = datetime.combine(start.first_day, datetime.min.time(), UTC)
+        start = month_partitions(engine, "file_modification_history")[1]
+        first_instant = midnight(start.first_day)
         with engine.begin() as conn:
             conn.execute(text("SET TIME ZONE 'Asia/Seoul'"))
             conn.execute(

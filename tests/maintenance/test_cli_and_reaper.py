@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from db.models import IssueProcessingHistory, MaintenanceRun
+from sdb_agent import clock
 from sdb_agent.cli import app
 from tests.maintenance.history import add_issue
 
@@ -53,9 +54,9 @@ class TestTheReaperFlow:
     def test_it_fails_runs_active_too_long_and_records_its_run(
         self, maintenance_env: Path, engine: Engine
     ) -> None:
-        stale = add_issue(engine, "OLD-1", at=datetime.now(UTC) - timedelta(hours=3),
+        stale = add_issue(engine, "OLD-1", at=clock.now() - timedelta(hours=3),
                           status="processing")
-        fresh = add_issue(engine, "NEW-1", at=datetime.now(UTC), status="processing")
+        fresh = add_issue(engine, "NEW-1", at=clock.now(), status="processing")
         result = runner.invoke(app, ["maintenance", "reap-stale-runs"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["reaped"] == [stale]
