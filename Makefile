@@ -29,16 +29,18 @@ test: lint ## lint, then the whole test suite on throwaway PostgreSQL
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the test setup is broken" >&2; exit 1; fi; \
 	exit $$status
 
-# libfaketime, thread-safe build (libfaketimeMT) from the source the `libfaketime` wheel ships
-# (pinned in the lock), with the monotonic clock left real. Debian's libfaketime 0.9.10 either
-# hangs Python's timed lock waits (faked monotonic) or makes Python 3.11's time.sleep fail with
-# EINVAL (libfaketime issue #426). Needs a C compiler.
+# libfaketime built from the source that the `libfaketime` wheel ships (pinned in the lock):
+# the thread-safe variant, faking only the clocks a program reads (no sleep or timer faking),
+# with the monotonic clock left real. Debian's libfaketime 0.9.10 either hangs Python's timed
+# lock waits (faked monotonic) or makes Python 3.11's time.sleep fail with EINVAL (libfaketime
+# issue #426). Needs a C compiler.
 FAKETIME_LIB := $(VENV)/faketime/libfaketimeMT.so.1
+FAKETIME_CFLAGS := -std=gnu99 -Wall -fPIC -DFAKE_PTHREAD -DPREFIX='"/usr/local"' -DLIBDIRNAME='"/lib/faketime"'
 CLOCK_INSTANTS := "2027-12-31 23:56:00" "2028-02-29 11:00:00"
 
 $(FAKETIME_LIB): $(STAMP)
 	@src=$$($(BIN)/python -c 'import libfaketime, pathlib; print(pathlib.Path(libfaketime.__file__).parent / "vendor/libfaketime/src")'); \
-	rm -rf $(VENV)/faketime && cp -r "$$src" $(VENV)/faketime && $(MAKE) -s -C $(VENV)/faketime libfaketimeMT.so.1
+	rm -rf $(VENV)/faketime && cp -r "$$src" $(VENV)/faketime && $(MAKE) -s -C $(VENV)/faketime libfaketimeMT.so.1 CFLAGS="$(FAKETIME_CFLAGS)"
 
 test-clock: $(FAKETIME_LIB) ## the whole suite at faked instants (year end, leap day), in Asia/Seoul, and under LANG=C
 	@for at in $(CLOCK_INSTANTS); do \
