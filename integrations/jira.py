@@ -8,15 +8,60 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import requests
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from integrations.adf import adf_to_text
 from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
+from sdb_agent.storable import UnstorableInput, check_json, check_text
 
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9}$")
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]{0,9}")
+MAX_ISSUE_KEY = 50  # issue_processing_history.issue_key and webhook_delivery.issue_key
+MAX_SUMMARY = 255  # Jira's own limit on a summary
 MAX_ISSUE_BYTES = 5 * 1024 * 1024
+
+
+def valid_issue_key(key: str) -> bool:
+    """A Jira key (`MAT-42`) that fits the history columns; nothing before or after it."""
+    return len(key) <= MAX_ISSUE_KEY and ISSUE_KEY.fullmatch(key) is not None
+
+
+def _issue_key(value: str) -> str:
+    if not valid_issue_key(value):
+        raise ValueError(f"malformed issue key {value[:60]!r}")
+    return value
+
+
+def _storable(value: str) -> str:
+    return check_text(value, "a text field")
+
+
+Storable = Annotated[str, AfterValidator(_storable)]
+
+
+class _Named(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    key: Annotated[Storable, Field(max_length=MAX_ISSUE_KEY)] | None = None
+    name: Annotated[Storable, Field(max_length=255)] | None = None
+
+
+class _Fields(BaseModel):
+    """The issue fields the agent reads, typed as Jira's REST v2 and v3 issue bodies are."""
+
+    model_config = ConfigDict(extra="ignore")
+    summary: Annotated[Storable, Field(max_length=MAX_SUMMARY)] | None = None
+    description: Storable | dict[str, Any] | None = None
+    labels: list[Annotated[Storable, Field(max_length=255)]] | None = None
+    project: _Named | None = None
+    issuetype: _Named | None = None
+
+
+class _IssueBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    key: Annotated[str, AfterValidator(_issue_key)]
+    fields: _Fields | None = None
 
 
 @dataclass(frozen=True)
@@ -30,34 +75,44 @@ class Issue:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "issue"
+    return f"{where}: {error['msg']}"
+
+
 def parse_issue(payload: Any) -> Issue:
-    """An `Issue` from a webhook body (`{"issue": {...}}`) or a REST issue (`{"key": ...}`)."""
+    """An `Issue` from a webhook body (`{"issue": {...}}`) or a REST issue (`{"key": ...}`).
+
+    Anything that is not the shape Jira sends (a field of the wrong type, a key that is not a
+    key, text PostgreSQL cannot store) is InvalidResponse naming the field."""
     if not isinstance(payload, dict):
         raise InvalidResponse("the issue payload is not a JSON object")
     issue = payload.get("issue", payload)
     if not isinstance(issue, dict):
         raise InvalidResponse("'issue' is not a JSON object")
-    key = issue.get("key")
-    if not isinstance(key, str) or not ISSUE_KEY.match(key):
-        raise InvalidResponse(f"missing or malformed issue key: {str(key)[:60]!r}")
-    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
-    assert isinstance(fields, dict)
-    description = fields.get("description")
-    text = adf_to_text(description) if isinstance(description, dict) else str(description or "")
-    labels = fields.get("labels") if isinstance(fields.get("labels"), list) else []
-    project = fields.get("project") if isinstance(fields.get("project"), dict) else {}
-    issue_type = fields.get("issuetype") if isinstance(fields.get("issuetype"), dict) else {}
+    try:
+        check_json(payload, "issue payload")
+        body = _IssueBody.model_validate(issue)
+    except UnstorableInput as exc:
+        raise InvalidResponse(str(exc)) from None
+    except ValidationError as exc:
+        raise InvalidResponse(_first_error(exc)) from None
+    fields = body.fields or _Fields()
+    description = fields.description
+    text = adf_to_text(description) if isinstance(description, dict) else description or ""
     return Issue(
-        key=key, summary=str(fields.get("summary") or "").strip(), description=text.strip(),
-        issue_type=(issue_type or {}).get("name"),
-        labels=tuple(str(label) for label in labels or []),
-        project=(project or {}).get("key") or key.split("-")[0], raw=payload)
+        key=body.key, summary=(fields.summary or "").strip(), description=text.strip(),
+        issue_type=fields.issuetype.name if fields.issuetype else None,
+        labels=tuple(fields.labels or ()),
+        project=(fields.project.key if fields.project else None) or body.key.split("-")[0],
+        raw=payload)
 
 
 def fetch_issue(*, base_url: str, email: str, api_token: str, key: str,
                 timeout: float = 15.0) -> Issue:
     """GET /rest/api/3/issue/{key}, with Basic auth (email + API token)."""
-    if not ISSUE_KEY.match(key):
+    if not valid_issue_key(key):
         raise PermanentError(f"malformed issue key {key!r}")
     url = f"{base_url.rstrip('/')}/rest/api/3/issue/{key}"
     try:

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     webhook_issue_types: str = ""
     webhook_trigger_label: str | None = None
     webhook_max_bytes: int = Field(default=1_048_576, ge=1024)
+    webhook_read_seconds: float = Field(default=10.0, gt=0, le=120)
     webhook_handoff_seconds: float = Field(default=10.0, gt=0, le=120)
     max_concurrent_runs: int = Field(default=4, ge=1)
     concurrency_limits: bool = True

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
-from deployments.http import health, history, stats, webhook
+from deployments.http import docs, health, history, stats, webhook
 from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import FlowRunHandoff
 from sdb_agent.settings import get_settings
@@ -29,7 +29,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="sdb-agent", version="0.1.0", lifespan=_lifespan,
-                  description="Jira webhook, and the history of what the agent did and cost.")
+                  description="Jira webhook, and the history of what the agent did and cost.",
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(docs.router(app))
     app.include_router(webhook.router)
     app.include_router(history.router)
     app.include_router(stats.router)

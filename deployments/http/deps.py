@@ -35,11 +35,14 @@ HandoffDep = Annotated[FlowRunHandoff, Depends(handoff_dep)]
 
 def require_api_token(settings: SettingsDep,
                       authorization: Annotated[str | None, Header()] = None) -> None:
-    """With `API_TOKEN` set, the read API wants `Authorization: Bearer <API_TOKEN>`."""
+    """With `API_TOKEN` set, the read API wants `Authorization: Bearer <API_TOKEN>` (the scheme
+    in any case, as RFC 9110 says)."""
     if settings.api_token is None:
         return
-    expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
-    if not authorization or not hmac.compare_digest(authorization.encode(), expected):
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    expected = settings.api_token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8", "surrogateescape"), expected):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
 

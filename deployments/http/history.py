@@ -14,8 +14,10 @@ from pydantic import BaseModel
 
 from db.history_queries import Cursor, RunFilter, file_history, list_runs, run_detail
 from deployments.http.deps import EngineDep, ReadAuth
+from integrations.jira import ISSUE_KEY, MAX_ISSUE_KEY
 
 router = APIRouter(tags=["history"], dependencies=[ReadAuth])
+NO_NUL = "^[^\\x00]+$"
 
 MAX_ID = 2**31 - 1
 UNPROCESSABLE = 422  # named differently across Starlette versions
@@ -169,13 +171,18 @@ def decode_cursor(value: str) -> Cursor:
         cursor = None
     if cursor is None or cursor.created_at.tzinfo is None or not 0 < cursor.id <= MAX_ID:
         raise HTTPException(UNPROCESSABLE, "cursor: not a valid cursor")
-    return cursor
+    return Cursor(_utc(cursor.created_at, "cursor"), cursor.id)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def _utc(value: datetime, name: str) -> datetime:
+    """The instant in UTC (naive means UTC); PostgreSQL takes offsets only up to 15:59, and
+    an instant at the edge of the calendar may not exist in UTC at all."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise HTTPException(UNPROCESSABLE, f"{name}: out of range") from None
 
 
 def _run_item(row: dict[str, Any]) -> RunItem:
@@ -195,7 +202,8 @@ def _run_item(row: dict[str, Any]) -> RunItem:
 def history(
     engine: EngineDep,
     status_: Annotated[Status | None, Query(alias="status")] = None,
-    issue_key: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    issue_key: Annotated[str | None, Query(min_length=1, max_length=MAX_ISSUE_KEY,
+                                           pattern=f"^{ISSUE_KEY.pattern}$")] = None,
     since: Annotated[datetime | None, Query(description="created at or after (UTC)")] = None,
     until: Annotated[datetime | None, Query(description="created before (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -203,7 +211,8 @@ def history(
                                         description="next_cursor of the previous page")] = None,
 ) -> RunPage:
     """Issue runs, newest first, filtered and paged with a keyset cursor."""
-    since, until = _utc(since), _utc(until)
+    since = _utc(since, "since") if since is not None else None
+    until = _utc(until, "until") if until is not None else None
     if since is not None and until is not None and since >= until:
         raise HTTPException(UNPROCESSABLE, "since must be before until")
     after = decode_cursor(cursor) if cursor else None
@@ -251,7 +260,7 @@ def history_detail(
 @router.get("/files/{file_path:path}/history", response_model=FileHistory)
 def file_changes(
     engine: EngineDep,
-    file_path: Annotated[str, Path(min_length=1, max_length=500)],
+    file_path: Annotated[str, Path(min_length=1, max_length=500, pattern=NO_NUL)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FileHistory:
     """Modifications of one repository path across runs, newest first."""

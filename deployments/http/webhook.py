@@ -3,6 +3,7 @@ deployment. Every request is recorded in `webhook_delivery`; the raw body is nev
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,10 +22,13 @@ from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
 from deployments.http.webhook_checks import authenticated, ignored_event, ignored_issue
 from integrations.errors import InvalidResponse
 from integrations.jira import parse_issue
+from sdb_agent.storable import UnstorableInput, check_json
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
 DELIVERY_HEADER = "x-atlassian-webhook-identifier"
+MAX_DELIVERY_ID = 255  # webhook_delivery.delivery_id
+MAX_EVENT_TYPE = 100  # webhook_delivery.event_type
 
 
 class WebhookAnswer(BaseModel):
@@ -41,27 +45,63 @@ class _Refusal(Exception):
         self.status, self.outcome, self.reason = status, outcome, reason
 
 
-async def _read_capped(request: Request, limit: int) -> bytes:
+def _is_json(content_type: str) -> bool:
+    """`application/json` or a `+json` type such as `application/vnd.api+json` (RFC 6839)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def _read_capped(request: Request, limit: int, seconds: float) -> bytes:
+    """The whole body within `seconds` (a half-sent body is not waited for forever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _Refusal(413, "rejected", f"body of {declared} bytes is over {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Refusal(413, "rejected", f"body is over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _Refusal(413, "rejected", f"body is over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _Refusal(408, "rejected", f"body not received within {seconds:g} s") from None
     return b"".join(chunks)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object whose every text PostgreSQL can store."""
     try:
         payload = json.loads(body)
+    except RecursionError:
+        raise _Refusal(400, "rejected", "body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         raise _Refusal(400, "rejected", "body is not JSON") from None
     if not isinstance(payload, dict):
         raise _Refusal(400, "rejected", "body is not a JSON object")
+    try:
+        check_json(payload)
+    except UnstorableInput as exc:
+        raise _Refusal(422, "rejected", str(exc)) from None
     return payload
+
+
+def _event_type(payload: dict[str, Any]) -> str | None:
+    event = payload.get("webhookEvent")
+    if event is not None and not isinstance(event, str):
+        raise _Refusal(422, "rejected", "webhookEvent: not a string")
+    if event is not None and len(event) > MAX_EVENT_TYPE:
+        raise _Refusal(422, "rejected", f"webhookEvent: over {MAX_EVENT_TYPE} characters")
+    return event or None
+
+
+def _delivery_id(request: Request) -> str | None:
+    delivery_id = request.headers.get(DELIVERY_HEADER)
+    if delivery_id is not None and not 0 < len(delivery_id) <= MAX_DELIVERY_ID:
+        raise _Refusal(400, "rejected",
+                       f"{DELIVERY_HEADER}: empty or over {MAX_DELIVERY_ID} characters")
+    return delivery_id
 
 
 def _answer(http_status: int, **fields: str | None) -> JSONResponse:
@@ -79,17 +119,18 @@ def _ui_url(flow_run_id: uuid.UUID) -> str | None:
 async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDep,
                        handoff: HandoffDep) -> JSONResponse:
     """Receive a Jira issue event and start its process-issue run exactly once."""
-    delivery_id = request.headers.get(DELIVERY_HEADER)
-    facts: dict[str, Any] = {"delivery_id": delivery_id}
+    facts: dict[str, Any] = {"delivery_id": None}
     try:
-        if "json" not in request.headers.get("content-type", "").lower():
+        facts["delivery_id"] = _delivery_id(request)
+        if not _is_json(request.headers.get("content-type", "")):
             raise _Refusal(415, "rejected", "content type must be application/json")
-        body = await _read_capped(request, settings.webhook_max_bytes)
+        body = await _read_capped(request, settings.webhook_max_bytes,
+                                  settings.webhook_read_seconds)
         facts["body_sha256"] = hashlib.sha256(body).hexdigest()
         if not authenticated(settings, body, request.headers):
             raise _Refusal(401, "rejected", "missing or wrong signature or token")
         payload = _json_object(body)
-        facts["event_type"] = str(payload.get("webhookEvent") or "")[:100] or None
+        facts["event_type"] = _event_type(payload)
         reason = ignored_event(settings, payload)
         if reason:
             raise _Refusal(202, "ignored", reason)
@@ -139,12 +180,18 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, payload: dict[str, Any
     try:
         flow_run_id = await handoff.start({"issue": payload}, idempotency_key=key,
                                           tags=[project] if project else [])
-    except HandoffUnavailable as exc:
-        reason = f"{exc}; Jira will retry"
+    except Exception as exc:  # any failure to hand off is one Jira should retry, recorded
+        cause = str(exc) if isinstance(exc, HandoffUnavailable) else (
+            f"hand-off to Prefect failed ({type(exc).__name__})")
+        reason = f"{cause}; Jira will retry"
         if row is not None:
             await run_in_threadpool(lambda: deliveries.settle(
                 engine, row.id, outcome="failed", http_status=503, flow_run_id=None,
                 reason=reason))
+        else:
+            await run_in_threadpool(lambda: deliveries.record(
+                engine, outcome="failed", http_status=503, issue_key=issue_key, reason=reason,
+                event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
         logger.warning("webhook %s %s: %s", delivery_id, issue_key, reason)
         return _answer(503, status="unavailable", reason=reason, delivery_id=delivery_id)
     if row is None:

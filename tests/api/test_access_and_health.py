@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -78,9 +79,51 @@ class TestTheBearerToken:
             assert good.status_code in (200, 404), route
         assert client.get("/healthz").status_code == 200
 
+    @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+    def test_the_scheme_is_case_insensitive(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch, scheme: str
+    ) -> None:
+        monkeypatch.setenv("API_TOKEN", "s3cret-token")
+        _clear_caches()
+        assert client.get("/stats", headers={"Authorization": f"{scheme} s3cret-token"}
+                          ).status_code == 200
+
+    def test_with_api_token_set_the_schema_and_docs_want_it_too(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("API_TOKEN", "s3cret-token")
+        _clear_caches()
+        for route in ("/openapi.json", "/docs"):
+            assert client.get(route).status_code == 401, route
+            assert client.get(route, headers={"Authorization": "Bearer s3cret-token"}
+                              ).status_code == 200, route
+
     def test_without_api_token_the_read_routes_are_open(self, client: TestClient) -> None:
         assert client.get("/stats").status_code == 200
         assert client.get("/history").status_code == 200
+
+
+class TestHostileReadParameters:
+    @pytest.mark.parametrize("route", [
+        "/history?issue_key=MAT-1%00", "/history?issue_key=MAT-1%0A", "/files/a%00b.cpp/history",
+        "/history?issue_key=" + "A" * 45 + "-12345",
+    ])
+    def test_text_the_database_cannot_hold_is_422(self, client: TestClient, route: str) -> None:
+        assert client.get(route).status_code == 422
+
+    @pytest.mark.parametrize("since", ["2026-11-20T10:00:00-23:59", "2026-11-20T10:00:00+23:59",
+                                       "0001-01-01T00:00:00+23:59"])
+    def test_any_utc_offset_is_read_or_refused_never_a_500(
+        self, client: TestClient, since: str
+    ) -> None:
+        answer = client.get("/history", params={"since": since})
+        assert answer.status_code in (200, 422), answer.text
+
+    def test_a_cursor_with_an_extreme_offset_is_read_as_utc(self, client: TestClient) -> None:
+        from deployments.http.history import Cursor, encode_cursor
+
+        cursor = encode_cursor(Cursor(datetime.fromisoformat("2026-11-20T10:00:00-23:59"), 5))
+        assert client.get("/history", params={"cursor": cursor}).status_code == 200
 
 
 class TestStatsParameters:
