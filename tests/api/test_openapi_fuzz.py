@@ -1,0 +1,39 @@
+"""Property-based API testing from the app's own OpenAPI document (Schemathesis): whatever a
+client sends to any route, the answer is never a server error."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from sqlalchemy.engine import URL
+
+from sdb_agent.settings import get_settings
+from tests.api.conftest import build_app
+
+
+def _load_schema() -> schemathesis.BaseSchema:
+    """The schema as the app serves it (its routes need no database to describe themselves)."""
+    try:
+        return schemathesis.openapi.from_asgi("/openapi.json", build_app())
+    finally:
+        get_settings.cache_clear()
+
+
+schema = _load_schema()
+
+
+@pytest.fixture
+def fuzz_env(configured_env: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", "fuzz-secret")
+    get_settings.cache_clear()
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_no_input_to_any_route_is_a_server_error(fuzz_env: None, case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=[not_a_server_error])
