@@ -23,7 +23,7 @@ from db.session import get_engine
 from deployments.http.app import create_app
 from deployments.maintenance_schedules import maintenance_deployments
 from flows.process_issue import process_issue
-from sdb_agent.logging_setup import install_redaction
+from sdb_agent import redaction
 from sdb_agent.runner import prefect_api_url
 from sdb_agent.settings import Settings
 from tasks.limits import ensure_limits
@@ -47,7 +47,7 @@ def process_issue_deployment(settings: Settings) -> RunnerDeployment:
 
 def serve_forever(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT; returns after a clean shutdown."""
-    install_redaction(settings)
+    redaction.install(settings)
     # Prefect's runner keeps its files in <tmp>/runner_storage, shared by every user of the
     # machine; a directory another user created there would stop us, so use our own.
     private_tmp = (settings.data_dir / "tmp").resolve()

@@ -11,13 +11,20 @@ from prefect import flow
 
 from db.backup import dump_name
 from db.maintenance_runs import recorded_run
-from sdb_agent import clock
-from sdb_agent.settings import get_settings
+from sdb_agent import clock, redaction
+from sdb_agent.settings import Settings, get_settings
 from tasks.maintenance import backup, cost_report
 from tasks.maintenance.common import current_flow_run_id, engine, publish_artifacts
 from tasks.maintenance.partitions import ensure_partitions_task
 from tasks.maintenance.reaper import reap_task
 from tasks.maintenance.retention import apply_retention_task
+
+
+def _started() -> Settings:
+    """A maintenance flow's first step: its settings, with their secrets masked everywhere."""
+    settings = get_settings()
+    redaction.install(settings)
+    return settings
 
 
 def _markdown(title: str, figures: dict[str, Any], alerts: list[str] | None = None) -> str:
@@ -30,7 +37,8 @@ def _markdown(title: str, figures: dict[str, Any], alerts: list[str] | None = No
 @flow(name="create-partitions")
 def create_partitions(today: date | None = None, premake: int | None = None) -> dict[str, Any]:
     """Keep `premake` months of partitions ahead; move rows out of default partitions."""
-    premake = premake or get_settings().partition_premake_months
+    settings = _started()
+    premake = premake or settings.partition_premake_months
     today = today or clock.today()
     with recorded_run(engine(), flow_name="create-partitions",
                       flow_run_id=current_flow_run_id()) as figures:
@@ -52,7 +60,7 @@ def backup_database(
     test_restore: bool = False, kind: str | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
     """Verified `pg_dump -Fc`; a test restore weekly (Sundays) or on demand; then prune."""
-    settings = get_settings()
+    settings = _started()
     now = now or clock.now()
     kind = kind or ("weekly" if now.weekday() == 6 else "daily")
     restore = test_restore or kind == "weekly"
@@ -84,7 +92,7 @@ def backup_database(
 @flow(name="cleanup-retention")
 def cleanup_retention(now: datetime | None = None) -> dict[str, Any]:
     """Drop old call-history partitions, strip old file contents, delete old rows."""
-    settings = get_settings()
+    settings = _started()
     with recorded_run(engine(), flow_name="cleanup-retention",
                       flow_run_id=current_flow_run_id()) as figures:
         result = apply_retention_task(
@@ -109,7 +117,7 @@ def cleanup_retention(now: datetime | None = None) -> dict[str, Any]:
 @flow(name="daily-cost-report")
 def daily_cost_report(today: date | None = None) -> dict[str, Any]:
     """Yesterday's LLM cost (report time zone) as artifacts, and by email when configured."""
-    settings = get_settings()
+    settings = _started()
     tz = ZoneInfo(settings.report_timezone)
     day = (today or clock.today(tz)) - timedelta(days=1)
     with recorded_run(engine(), flow_name="daily-cost-report",
@@ -127,7 +135,8 @@ def daily_cost_report(today: date | None = None) -> dict[str, Any]:
 @flow(name="reap-stale-runs")
 def reap_stale_runs_flow() -> dict[str, Any]:
     """Fail active history rows whose Prefect run is over or that are too old."""
-    older_than = timedelta(minutes=get_settings().stale_run_minutes)
+    settings = _started()
+    older_than = timedelta(minutes=settings.stale_run_minutes)
     with recorded_run(engine(), flow_name="reap-stale-runs",
                       flow_run_id=current_flow_run_id()) as figures:
         result = reap_task(older_than=older_than)

@@ -25,8 +25,7 @@ from db.migrate import require_current_schema
 from db.session import get_engine
 from flows.heartbeat import Heartbeat
 from integrations.jira import Issue, parse_issue
-from sdb_agent.logging_setup import install_redaction
-from sdb_agent.redaction import redact, secret_values
+from sdb_agent import redaction
 from sdb_agent.settings import Settings, get_settings
 from sdb_agent.targets import TargetsConfig, load_targets
 from tasks.artifacts import FileProgress, publish_results
@@ -76,7 +75,7 @@ def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = N
                   force: bool = False) -> dict[str, Any]:
     """Turn a Jira issue (webhook or REST JSON, or just its key) into a pull request."""
     settings = get_settings()
-    install_redaction(settings)
+    redaction.install(settings)
     engine = get_engine()
     require_current_schema(engine)
     if issue is None and issue_key is None:
@@ -102,7 +101,7 @@ def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = N
         try:
             return _process(settings, parsed, targets, claim.history_id)
         except Exception as exc:
-            reason = redact(f"{type(exc).__name__}: {exc}", secret_values(settings))
+            reason = redaction.redact(f"{type(exc).__name__}: {exc}")
             issue_runs.finish(engine, history_id=claim.history_id, status="failed",
                               modified_files_count=0, result_data={"outcome": "failed"},
                               error_message=reason, pr_url=None, branch_name=None)

@@ -1,13 +1,15 @@
 """One exception hierarchy for every outside service (git hosts, LLM, Jira).
 
 Library errors (requests, openai, git) are mapped to these at each client's boundary with
-`raise ... from exc`. Messages never contain credentials.
+`raise ... from exc`. They are product errors, so their messages are masked as they are made.
 """
 
 from __future__ import annotations
 
+from sdb_agent.errors import SdbAgentError
 
-class IntegrationError(Exception):
+
+class IntegrationError(SdbAgentError):
     """A call to an outside service failed."""
 
 

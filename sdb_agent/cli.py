@@ -46,6 +46,16 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+@app.callback()
+@one_line_errors
+def _mask_secrets() -> None:
+    """Every command starts with the configured secrets masked in all it prints or stores."""
+    from sdb_agent import redaction
+    from sdb_agent.settings import get_settings
+
+    redaction.install(get_settings())
+
+
 @db_app.command("url")
 @one_line_errors
 def db_url() -> None:

@@ -1,53 +1,105 @@
-"""Keep secrets out of logs, history rows, artifacts and exception texts.
+"""Keep secrets out of every text that leaves the process.
 
-Every configured secret value is replaced by `***` wherever text leaves the process; the
-logging filter applies the same rule to every record.
+`install(settings)` is called once by every entry point (the CLI, `serve`, each flow). From
+then on the configured secret values are replaced by `***`:
+- in every log record, whichever logger or handler (Prefect's API log shipper and uvicorn's
+  access log included), message and traceback alike;
+- in every parameter sent to PostgreSQL by any SQLAlchemy engine, so no history, maintenance
+  or webhook row can hold one;
+- in the message of every product error (`SdbAgentError`), which is what Prefect shows as a
+  task or flow state message and what the HTTP app answers.
+Artifacts and PR text are built from those rows and messages, or pass through `redact`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sdb_agent.settings import Settings
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+
+if TYPE_CHECKING:
+    from sdb_agent.settings import Settings
 
 MASK = "***"
+MIN_SECRET_LENGTH = 4
 _SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
                   "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
-                  "smtp_password", "api_token",
-                  "database_url")
+                  "smtp_password", "api_token", "local_prefect_database_url", "database_url")
+_active: list[str] = []
+_hooks_installed = False
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """The configured secret strings (and the database password), longest first."""
+    """The configured secret strings and the database passwords, longest first."""
     values = []
     for name in _SECRET_FIELDS:
-        secret = getattr(settings, name)
+        secret = getattr(settings, name, None)
         if secret is not None and secret.get_secret_value():
             values.append(secret.get_secret_value())
-    if settings.database_url is not None:
-        from sqlalchemy.engine import make_url
+    for url in (settings.database_url, settings.local_prefect_database_url):
+        if url is not None:
+            password = make_url(url.get_secret_value()).password
+            if password:
+                values.append(str(password))
+    return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
 
-        password = make_url(settings.database_url.get_secret_value()).password
-        if password:
-            values.append(str(password))
-    return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+def install(settings: Settings) -> None:
+    """Mask these settings' secrets from now on, in every sink; safe to call again."""
+    global _hooks_installed
+    _active[:] = secret_values(settings)
+    if not _hooks_installed:
+        _install_log_records()
+        event.listen(Engine, "before_cursor_execute", _redact_statement, retval=True)
+        _hooks_installed = True
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for value in secrets:
-        text = text.replace(value, MASK)
+def redact(text: str) -> str:
+    """`text` with every installed secret masked."""
+    for value in _active:
+        if value in text:
+            text = text.replace(value, MASK)
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with every secret masked."""
+def _redact_param(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = secrets
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = redact(record.getMessage(), self.secrets)
-            record.args = None
-        return True
+def _redact_params(params: Any) -> Any:
+    if isinstance(params, Mapping):
+        return {key: _redact_param(value) for key, value in params.items()}
+    if isinstance(params, Sequence) and not isinstance(params, str):
+        if params and isinstance(params[0], Mapping | Sequence) and not isinstance(
+                params[0], str):
+            return [_redact_params(row) for row in params]  # executemany
+        return tuple(_redact_param(value) for value in params)
+    return params
+
+
+def _redact_statement(conn: Any, cursor: Any, statement: str, parameters: Any,
+                      context: Any, executemany: bool) -> tuple[str, Any]:
+    if not _active:
+        return statement, parameters
+    return statement, _redact_params(parameters)
+
+
+def _install_log_records() -> None:
+    """Every record is masked as it is made, before any handler or filter sees it."""
+    make_record = logging.getLogRecordFactory()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        if _active:
+            try:
+                record.msg, record.args = redact(record.getMessage()), None
+            except (TypeError, ValueError):  # a malformed format: leave it to logging
+                return record
+            if record.exc_info and not record.exc_text:
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(masked_record)

@@ -34,6 +34,8 @@ def _postgresql_url(value: SecretStr | None, *, driver: str | None,
         raise ValueError(f"must be a {scheme}// URL, not {url.drivername}://")
     if not url.database:
         raise ValueError(f"names no database; expected {example}")
+    if url.host and "@" in url.host:  # an unescaped @ in the password: the rest reads as host
+        raise ValueError("has an '@' after the user part; write an '@' in the password as %40")
     return value
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from integrations.email import EmailError
 from integrations.errors import TransientError
 
 BACKOFF = exponential_backoff(backoff_factor=2)
@@ -35,3 +36,10 @@ def database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
 
 def transient_or_database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(_exception(state), TransientError) or database_hiccup(task, task_run, state)
+
+
+def email_may_succeed_later(task: Any, task_run: Any, state: Any) -> bool:
+    """A mail server that was down or busy may take the message later; one that answered
+    5xx (wrong password, refused sender) will not."""
+    exc = _exception(state)
+    return not (isinstance(exc, EmailError) and exc.permanent)

@@ -19,6 +19,7 @@ class TestSettings:
             ("JIRA_WEBHOOK_SECRET", "   "),
             ("LOCAL_PREFECT_DATABASE_URL", "postgresql://u:p@h/prefect"),
             ("WEBHOOK_HANDOFF_SECONDS", "0"),
+            ("DATABASE_URL", "postgresql://sdb:p@ss@word@db.internal:5432/sdb"),
         ],
     )
     def test_an_invalid_value_fails_with_the_variable_named(
@@ -46,6 +47,14 @@ class TestSettings:
         shown = repr(settings) + str(settings) + settings.model_dump_json()
         for value in secrets.values():
             assert value not in shown
+
+    def test_a_password_with_an_unescaped_at_sign_is_refused_without_showing_it(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("DATABASE_URL", "postgresql://sdb:p@ss@word@db.internal:5432/sdb")
+        with pytest.raises(ConfigError, match="%40") as refused:
+            load_settings()
+        assert "ss@word" not in str(refused.value) and "p@ss" not in str(refused.value)
 
     def test_report_recipients_are_split_on_commas(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("REPORT_EMAIL_TO", "a@x.io, b@x.io,,")

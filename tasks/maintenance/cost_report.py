@@ -16,6 +16,7 @@ from reports.cost_render import to_markdown
 from reports.cost_report import CHART_DAYS, CostReport, build_report, local_window
 from sdb_agent.settings import Settings
 from tasks.maintenance.common import engine, publish_artifacts
+from tasks.retry import email_may_succeed_later
 
 ARTIFACT_KEY = "daily-cost-report"
 
@@ -53,7 +54,8 @@ def artifacts_task(report: CostReport) -> None:
                       description=f"LLM cost on {report.day} ({report.timezone})")
 
 
-@task(name="email-cost-report", retries=3, retry_delay_seconds=60, cache_policy=NO_CACHE)
+@task(name="email-cost-report", retries=3, retry_delay_seconds=60, cache_policy=NO_CACHE,
+      retry_condition_fn=email_may_succeed_later)
 def email_task(report: CostReport, *, settings: Settings) -> bool:
     """Send the report; True when sent, False (logged plainly) when SMTP is not configured."""
     logger = get_run_logger()
