@@ -135,13 +135,14 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
     edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(spec_future),
                           unmapped(targets.default_encoding))
     progress = FileProgress(issue.key, len(targets.targets))  # while the spec is being written
+    spec = spec_future.result()  # the edits wait for it: its failure is the run's real cause
     by_path: dict[str, FileOutcome] = {}
     for future in as_completed(list(edits)):
         outcome = future.result()
         by_path[outcome.path] = outcome
         progress.advance()
     outcomes = [by_path[t.path] for t in targets.targets]
-    spec, branch = spec_future.result(), branch_future.result()
+    branch = branch_future.result()
     applied = [o for o in outcomes if o.status == "applied"]
     spec_file = targets.spec_file(issue.key)
     result: dict[str, Any] = {"spec_markdown": spec, "spec_file": spec_file,

@@ -1,0 +1,104 @@
+"""A provider that echoes the API key in its 401 answer fails the run, and none of the
+configured secrets is in any sink: rows of every table, Prefect states, logs and artifacts,
+or the read API's answers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from sqlalchemy import inspect, text
+
+from db.session import get_engine
+from deployments.http.app import create_app
+from integrations.standins.faults import Status
+from integrations.standins.openai_server import openai_error
+from sdb_agent.settings import get_settings
+from tests.flows.agent import TOKEN, Agent
+
+LLM_KEY = "sk-proj-SWEEP-llm-key-1"
+SECRETS = {
+    "OPENAI_API_KEY": LLM_KEY,
+    "JIRA_API_TOKEN": "jira-SWEEP-token-2",
+    "JIRA_WEBHOOK_SECRET": "hook-SWEEP-secret-3",
+    "JIRA_WEBHOOK_TOKEN": "hook-SWEEP-token-4",
+    "API_TOKEN": "api-SWEEP-token-5",
+    "SMTP_PASSWORD": "smtp-SWEEP-password-6",
+}
+
+
+@pytest.fixture
+def echoing_provider(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> Agent:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    agent.llm.faults.add("POST /chat/completions", Status(401, body=openai_error(
+        f"Incorrect API key provided: {LLM_KEY}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.", code="invalid_api_key")))
+    return agent
+
+
+def every_row(agent: Agent) -> str:
+    with agent.engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+        return "\n".join(str(row) for table in tables
+                         for row in conn.execute(text(f'SELECT t::text FROM "{table}" t')))
+
+
+def prefect_sinks(flow_run_id: Any) -> dict[str, str]:
+    deadline, logs = time.monotonic() + 15, []
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:  # logs are shipped in batches
+            logs = client.read_logs(log_filter=LogFilter(
+                flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+            if any("401" in log.message for log in logs):
+                break
+            time.sleep(0.2)
+        flow_run = client.read_flow_run(flow_run_id)
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {
+        "flow-run state": f"{flow_run.state.name}: {flow_run.state.message}"
+        if flow_run.state else "",
+        "task-run states": "\n".join(f"{t.name}: {t.state.message}" for t in task_runs
+                                     if t.state),
+        "logs": "\n".join(log.message for log in logs),
+        "artifacts": "\n".join(f"{a.key}: {a.data}" for a in artifacts),
+    }
+
+
+class TestASecretEchoedByTheProvider:
+    def test_appears_in_no_sink(self, echoing_provider: Agent,
+                                capfd: pytest.CaptureFixture[str]) -> None:
+        agent = echoing_provider
+        with pytest.raises(Exception, match="401"):
+            agent.run()
+        run = agent.runs()[-1]
+        assert run.status == "failed" and "401" in (run.error_message or "")
+        sinks = prefect_sinks(run.flow_run_id)
+        assert "401" in sinks["flow-run state"] and "Failed" in sinks["flow-run state"]
+        sinks["rows of every table"] = every_row(agent)
+        get_engine.cache_clear()
+        with TestClient(create_app()) as client:
+            headers = {"Authorization": f"Bearer {SECRETS['API_TOKEN']}"}
+            sinks["GET /history/{id}"] = client.get(f"/history/{run.id}", headers=headers).text
+            sinks["GET /history"] = client.get("/history", headers=headers).text
+        sinks["console"] = "".join(capfd.readouterr())
+        assert "invalid_api_key" in sinks["rows of every table"] or "401" in sinks[
+            "rows of every table"]
+        secrets = [*SECRETS.values(), TOKEN, agent.engine.url.password or "<none>"]
+        leaked = {sink: [s for s in secrets if s in body] for sink, body in sinks.items()}
+        assert {sink: found for sink, found in leaked.items() if found} == {}
