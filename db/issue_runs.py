@@ -7,7 +7,9 @@ longer than the lease (its process was killed) is failed and taken over.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -80,8 +82,12 @@ def claim(
     flow_run_id: uuid.UUID | None,
     force: bool,
     lease: timedelta,
+    flow_run_ended: Callable[[uuid.UUID], str | None] | None = None,
 ) -> Claim:
-    """Insert the `processing` row, or report the active or completed run that stops us."""
+    """Insert the `processing` row, or report the active or completed run that stops us.
+
+    An active run is taken over when its heartbeat is older than `lease`, or at once when
+    `flow_run_ended` says its Prefect flow run is already over (it names the end state)."""
     if not force:
         done = find_completed(engine, issue_key=issue_key, spec_hash=spec_hash)
         if done:
@@ -107,21 +113,34 @@ def claim(
     except IntegrityError:
         with engine.connect() as conn:
             active = conn.execute(
-                select(Run.id).where(Run.issue_key == issue_key, Run.status.in_(ACTIVE_STATUSES))
-            ).scalar()
+                select(Run.id, Run.flow_run_id)
+                .where(Run.issue_key == issue_key, Run.status.in_(ACTIVE_STATUSES))
+            ).first()
+        again = functools.partial(
+            claim, engine, issue_key=issue_key, summary=summary, issue_data=issue_data,
+            spec_hash=spec_hash, flow_run_id=flow_run_id, force=force, lease=lease,
+            flow_run_ended=flow_run_ended)
         if active is None:  # the active run finished between our insert and this read
-            return claim(
-                engine,
-                issue_key=issue_key,
-                summary=summary,
-                issue_data=issue_data,
-                spec_hash=spec_hash,
-                flow_run_id=flow_run_id,
-                force=force,
-                lease=lease,
-            )
-        return Claim("already_processing", int(active))
+            return again()
+        ended = (flow_run_ended(active.flow_run_id)
+                 if flow_run_ended and active.flow_run_id not in (None, flow_run_id) else None)
+        if ended:
+            _take_over_ended(engine, history_id=active.id, state=ended)
+            return again()
+        return Claim("already_processing", int(active.id))
     return Claim("claimed", int(history_id))
+
+
+def _take_over_ended(engine: Engine, *, history_id: int, state: str) -> None:
+    """Fail an active row whose Prefect flow run is already over (killed, crashed)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(Run)
+            .where(Run.id == history_id, Run.status.in_(ACTIVE_STATUSES))
+            .values(status="failed", completed_at=_now(),
+                    error_message=f"abandoned: its Prefect flow run ended {state}; "
+                                  "taken over by a rerun")
+        )
 
 
 def heartbeat(engine: Engine, history_id: int, **progress: Any) -> None:

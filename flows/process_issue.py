@@ -36,6 +36,7 @@ from tasks.intake import fetch_issue_by_key, read_targets
 from tasks.limits import ensure_limits
 from tasks.outcomes import FileOutcome
 from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
+from tasks.reaper import ended_state
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 from tasks.spec import convert_spec
 
@@ -66,7 +67,8 @@ def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int) -> iss
     flow_run_id = uuid.UUID(str(flow_run.id)) if flow_run.id else None
     return issue_runs.claim(get_engine(), issue_key=issue.key, summary=issue.summary,
                             issue_data=issue.raw, spec_hash=digest, flow_run_id=flow_run_id,
-                            force=force, lease=timedelta(seconds=lease_seconds))
+                            force=force, lease=timedelta(seconds=lease_seconds),
+                            flow_run_ended=ended_state)
 
 
 @flow(name="process-issue", flow_run_name=_run_name, on_failure=[_mark_failed],

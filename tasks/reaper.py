@@ -40,6 +40,12 @@ def prefect_run_state(flow_run_id: uuid.UUID) -> str | None:
 TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
+def ended_state(flow_run_id: uuid.UUID) -> str | None:
+    """The end state of a flow run that is over (it can do no more work), else None."""
+    state = prefect_run_state(flow_run_id)
+    return state if state in TERMINAL_STATES else None
+
+
 def reap_stale_runs(engine: Engine, *, older_than: timedelta) -> ReapResult:
     """Mark active rows failed when their flow run is terminal, or when their last heartbeat
     (else their start) is older than `older_than`; a long run that still beats is kept."""
