@@ -121,10 +121,10 @@ def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
 
 
 def post(base: str, body: bytes, headers: dict[str, str],
-         delivery: str | None = None) -> requests.Response:
+         delivery: str | None = None, timeout: float = 30) -> requests.Response:
     if delivery:
         headers = {**headers, "X-Atlassian-Webhook-Identifier": delivery}
-    return requests.post(f"{base}/webhooks/jira", data=body, headers=headers, timeout=30)
+    return requests.post(f"{base}/webhooks/jira", data=body, headers=headers, timeout=timeout)
 
 
 def flow_runs_of_deployment() -> list[Any]:
@@ -189,8 +189,8 @@ class TestDeduplication:
         before = len(flow_runs_of_deployment())
         body = payload("MAT-50")
         with ThreadPoolExecutor(max_workers=50) as pool:
-            answers = list(pool.map(lambda _: post(server, body, signed(body), "burst-1"),
-                                    range(50)))
+            answers = list(pool.map(
+                lambda _: post(server, body, signed(body), "burst-1", timeout=150), range(50)))
         assert {a.status_code for a in answers} <= {200, 202}
         assert len({a.json()["flow_run_id"] for a in answers}) == 1
         assert len(flow_runs_of_deployment()) == before + 1
