@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import tempfile
 import threading
+from ipaddress import ip_address
 from types import FrameType
 
 import uvicorn
@@ -24,6 +26,7 @@ from deployments.http.app import create_app
 from deployments.maintenance_schedules import maintenance_deployments
 from flows.process_issue import process_issue
 from sdb_agent import redaction
+from sdb_agent.errors import ConfigError, SdbAgentError
 from sdb_agent.runner import prefect_api_url
 from sdb_agent.settings import Settings
 from tasks.limits import ensure_limits
@@ -45,33 +48,73 @@ def process_issue_deployment(settings: Settings) -> RunnerDeployment:
         description="One Jira issue becomes one branch, one commit and one PR.")
 
 
+def refuse_open_webhook(settings: Settings) -> None:
+    """Unsigned deliveries are accepted only where no one else can send them (loopback), or
+    when the operator says so on purpose."""
+    if settings.jira_webhook_secret or settings.jira_webhook_token:
+        return
+    if settings.webhook_allow_unauthenticated or _is_loopback(settings.http_host):
+        return
+    raise ConfigError(
+        f"the webhook on HTTP_HOST={settings.http_host} would accept unsigned deliveries; set "
+        "JIRA_WEBHOOK_SECRET or JIRA_WEBHOOK_TOKEN, listen on 127.0.0.1, or set "
+        "WEBHOOK_ALLOW_UNAUTHENTICATED=true")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def bind_http(settings: Settings) -> socket.socket:
+    """The HTTP socket, bound before anything is registered, so a taken port stops `serve`
+    with one line instead of leaving it running without its webhook. uvicorn starts listening
+    on it once the app is ready; until then connections are refused, not left hanging."""
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.http_host, settings.http_port))
+    except OSError as exc:
+        sock.close()
+        raise SdbAgentError(f"cannot listen on {settings.http_host}:{settings.http_port} "
+                            f"(HTTP_HOST, HTTP_PORT): {exc.strerror or exc}") from None
+    return sock
+
+
 def serve_forever(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT; returns after a clean shutdown."""
     redaction.install(settings)
-    # Prefect's runner keeps its files in <tmp>/runner_storage, shared by every user of the
-    # machine; a directory another user created there would stop us, so use our own.
-    private_tmp = (settings.data_dir / "tmp").resolve()
-    private_tmp.mkdir(parents=True, exist_ok=True)
-    tempfile.tempdir = str(private_tmp)
-    api = prefect_api_url()
-    require_current_schema(get_engine())
-    ensure_limits(settings)
-    deployments = [process_issue_deployment(settings), *maintenance_deployments(settings=settings)]
-    for deployment in deployments:  # registered before the webhook can name one
-        deployment.apply()
-    http = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host,
-                                         port=settings.http_port, log_level="info"))
-    web = threading.Thread(target=http.run, name="http", daemon=True)
-    web.start()
-    logger.warning("serving %d deployments on %s; webhook and API on http://%s:%d",
-                   len(deployments), api, settings.http_host, settings.http_port)
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
-    except (_Stop, KeyboardInterrupt) as reason:
-        logger.warning("stopping on %s", reason or "interrupt")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        http.should_exit = True
-        web.join(timeout=15)
+    refuse_open_webhook(settings)
+    listener = bind_http(settings)
+    with listener:
+        # Prefect's runner keeps its files in <tmp>/runner_storage, shared by every user of the
+        # machine; a directory another user created there would stop us, so use our own.
+        private_tmp = (settings.data_dir / "tmp").resolve()
+        private_tmp.mkdir(parents=True, exist_ok=True)
+        tempfile.tempdir = str(private_tmp)
+        api = prefect_api_url()
+        require_current_schema(get_engine())
+        ensure_limits(settings)
+        deployments = [process_issue_deployment(settings),
+                       *maintenance_deployments(settings=settings)]
+        for deployment in deployments:  # registered before the webhook can name one
+            deployment.apply()
+        http = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host,
+                                             port=settings.http_port, log_level="info"))
+        web = threading.Thread(target=http.run, kwargs={"sockets": [listener]}, name="http",
+                               daemon=True)
+        web.start()
+        logger.warning("serving %d deployments on %s; webhook and API on http://%s:%d",
+                       len(deployments), api, settings.http_host, settings.http_port)
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
+        except (_Stop, KeyboardInterrupt) as reason:
+            logger.warning("stopping on %s", reason or "interrupt")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            http.should_exit = True
+            web.join(timeout=15)

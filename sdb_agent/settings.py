@@ -6,10 +6,13 @@ Invalid values fail at start-up with `ConfigError`, whose message names the vari
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from functools import lru_cache
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -39,6 +42,10 @@ def _postgresql_url(value: SecretStr | None, *, driver: str | None,
     return value
 
 
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
+_BRANCH_PREFIX = re.compile(r"([A-Za-z0-9_][A-Za-z0-9._-]*/?)*")
+
+
 class Settings(BaseSettings):
     """Every setting of the product; names it does not know in `.env` are ignored."""
 
@@ -49,7 +56,7 @@ class Settings(BaseSettings):
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
+    llm_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=100)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
     llm_timeout_seconds: float = Field(default=120.0, gt=0)
     llm_cache_ttl_hours: int = Field(default=168, ge=0)
@@ -93,6 +100,7 @@ class Settings(BaseSettings):
     local_prefect_database_url: SecretStr | None = None
     jira_webhook_token: SecretStr | None = None
     jira_webhook_token_header: str = "X-Automation-Webhook-Token"
+    webhook_allow_unauthenticated: bool = False
     webhook_events: str = "jira:issue_created,jira:issue_updated"
     webhook_projects: str = ""
     webhook_issue_types: str = ""
@@ -160,11 +168,44 @@ class Settings(BaseSettings):
             raise ValueError("is set but empty; unset it or give a real secret")
         return value
 
-    @field_validator("jira_webhook_token")
+    @field_validator("jira_webhook_token", "api_token")
     @classmethod
-    def _webhook_token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+    def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty token (docker compose's `${X:-}`) would lock or open a door by accident."""
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("is set but empty; unset it or give a real token")
+        return value
+
+    @field_validator("openai_base_url", "bitbucket_api_url", "jira_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:  # compose's `${X:-}`: unset
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value[:80]!r} is not an http(s) URL with a host")
+        return value
+
+    @field_validator("http_host")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        try:
+            ip_address(value)
+        except ValueError:
+            if not _HOSTNAME.fullmatch(value):
+                raise ValueError(f"{value[:80]!r} is neither an IP address nor a host name"
+                                 ) from None
+        return value
+
+    @field_validator("branch_prefix")
+    @classmethod
+    def _branch_prefix_is_a_ref_prefix(cls, value: str) -> str:
+        """What `git check-ref-format` accepts at the start of a branch name, checked before
+        any spend instead of at branch creation."""
+        if not _BRANCH_PREFIX.fullmatch(value) or ".." in value or "//" in value or \
+                "/." in value or ".lock/" in value:
+            raise ValueError(f"{value[:60]!r} cannot start a git branch name; use letters, "
+                             "digits, '.', '_', '-' and '/' (e.g. sdb/)")
         return value
 
     @staticmethod

@@ -97,14 +97,14 @@ def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
         attempts.count += 1
         try:
             return _propose(llm, target, original, spec, default_encoding, feedback, attempts)
+        except LlmOutputError as exc:  # an answer the model can mend: before IntegrationError
+            error = str(exc)
+            feedback.append(exc.feedback)
         except (FileRefusedError, IntegrationError) as exc:
             return str(exc)
         except EditError as exc:
             error = str(exc)
             feedback.append(error)
-        except LlmOutputError as exc:
-            error = str(exc)
-            feedback.append(exc.feedback)
         task_logger().warning("%s: attempt %d failed: %s", target.path, attempts.count,
                               error[:300])
     return error

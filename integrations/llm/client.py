@@ -25,6 +25,7 @@ from integrations.errors import InvalidResponse, PermanentError, TransientError
 from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
 from integrations.recording import LlmCall, LlmRecorder
+from sdb_agent.storable import UnstorableInput, check_json
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000
@@ -189,10 +190,17 @@ def _validated(kind: Kind, response: Any) -> dict[str, Any]:
         raise LlmOutputError(f"{name}: the output is {len(content)} characters, over the limit",
                              feedback="Your answer was far too long. Answer more briefly.")
     try:
-        return kind.value.model.model_validate_json(content).model_dump()
+        data = kind.value.model.model_validate_json(content).model_dump()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
                              for e in exc.errors()[:5])
         raise LlmOutputError(
             f"{name}: the output does not match the schema: {problems}",
             feedback=f"Your answer did not match the JSON schema {name}: {problems}.") from None
+    try:
+        check_json(data, "the answer")
+    except UnstorableInput as exc:  # it could be neither stored nor committed as text
+        raise LlmOutputError(f"{name}: {exc}", feedback=(
+            f"Your answer was unusable: {exc}. Answer again without NUL characters or "
+            "unpaired surrogate escapes.")) from None
+    return data

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
@@ -20,7 +21,6 @@ from integrations.jira import parse_issue
 from sdb_agent.net import free_loopback_port
 from sdb_agent.settings import get_settings
 from tests.api.conftest import build_app
-from tests.api.test_webhook import prefect_api_url_env
 
 SECRET = "hostile-secret"
 ANSWERED = {202, 400, 401, 408, 413, 415, 422, 503}
@@ -34,7 +34,8 @@ def hostile(configured_env: URL, monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
     monkeypatch.setenv("WEBHOOK_HANDOFF_SECONDS", "1")
     get_settings.cache_clear()
     nowhere = f"http://127.0.0.1:{free_loopback_port()}/api"
-    with prefect_api_url_env(nowhere, monkeypatch), TestClient(build_app()) as client:
+    with temporary_settings(updates={PREFECT_API_URL: nowhere}), \
+            TestClient(build_app()) as client:
         yield client
 
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from sdb_agent.errors import ConfigError
 from sdb_agent.net import free_loopback_port
 from tests.flows.agent import Agent, subprocess_env
 
@@ -93,3 +95,40 @@ def test_sigint_stops_serve_even_when_started_with_sigint_ignored(
 ) -> None:
     process, _ = start_serve(agent, tmp_path, ignore_sigint=ignore_sigint)
     assert stops_within(process, signal.SIGINT, 60) == 0
+
+
+class TestServeRefusesToStartHalfway:
+    def test_a_taken_port_stops_it_with_one_line_and_exit_1(
+        self, agent: Agent, tmp_path: Path
+    ) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = taken.getsockname()[1]
+            env = {**subprocess_env(agent), "HTTP_PORT": str(port), "JIRA_WEBHOOK_SECRET": SECRET}
+            done = subprocess.run([CLI, "serve"], env=env, capture_output=True, text=True,
+                                  timeout=120)
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines()[-1] == (
+            f"error: cannot listen on 127.0.0.1:{port} (HTTP_HOST, HTTP_PORT): "
+            "Address already in use")
+
+    @pytest.mark.parametrize(("env", "refused"), [
+        ({"HTTP_HOST": "0.0.0.0"}, True),
+        ({"HTTP_HOST": "0.0.0.0", "WEBHOOK_ALLOW_UNAUTHENTICATED": "true"}, False),
+        ({"HTTP_HOST": "127.0.0.1"}, False),
+        ({"HTTP_HOST": "0.0.0.0", "JIRA_WEBHOOK_TOKEN": "t0ken"}, False),
+    ])
+    def test_an_unauthenticated_webhook_is_refused_off_loopback(
+        self, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], refused: bool
+    ) -> None:
+        from deployments.serve import refuse_open_webhook
+        from sdb_agent.settings import load_settings
+
+        for name in ("JIRA_WEBHOOK_SECRET", "JIRA_WEBHOOK_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        if refused:
+            with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_UNAUTHENTICATED=true"):
+                refuse_open_webhook(load_settings())
+        else:
+            refuse_open_webhook(load_settings())
