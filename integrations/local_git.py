@@ -20,9 +20,17 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from integrations.errors import Conflict, IntegrationError, NotFound, PermanentError
+from integrations.errors import (
+    Conflict,
+    IntegrationError,
+    NotFound,
+    PathRefused,
+    PermanentError,
+)
 from integrations.git_host import BranchRef, PullRequest, checked_repo_path
 from integrations.recording import ApiCall, ApiRecorder
+
+REGULAR_FILE_MODES = frozenset({b"100644", b"100755"})
 
 
 class LocalGitHost:
@@ -89,8 +97,17 @@ class LocalGitHost:
         return BranchRef(name, existing)
 
     def read_file(self, ref: str, path: str) -> bytes | None:
+        """The file's bytes, None when absent; a symlink, submodule or directory is refused
+        (writing through it would retarget the link, not edit a file)."""
         path = checked_repo_path(path)
         with self._recorded("GET", "src"):
+            listed = self._git("ls-tree", "-z", ref, "--", path, check=False).stdout
+            if not listed:
+                return None
+            mode = listed.split(b" ", 1)[0]
+            if mode not in REGULAR_FILE_MODES:
+                kind = {b"120000": "a symlink", b"160000": "a submodule"}.get(mode, "a directory")
+                raise PathRefused(f"{path} is {kind} in the repository, not a file to edit")
             result = self._git("cat-file", "blob", f"{ref}:{path}", check=False)
         return result.stdout if result.returncode == 0 else None
 

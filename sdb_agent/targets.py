@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from integrations.errors import PathRefused
 from integrations.git_host import checked_repo_path
+from integrations.jira import ISSUE_KEY
 from sdb_agent.errors import ConfigError
 
 
@@ -72,6 +74,18 @@ class TargetsConfig(BaseModel):
             raise ValueError(f"listed twice: {', '.join(duplicates)}")
         return value
 
+    @model_validator(mode="after")
+    def _spec_is_not_a_target(self) -> TargetsConfig:
+        """The spec is committed at spec_path: it must never overwrite a target."""
+        head, _, tail = self.spec_path.partition("{issue_key}")
+        pattern = re.compile(re.escape(head) + (ISSUE_KEY.pattern + re.escape(tail)
+                                                if "{issue_key}" in self.spec_path else ""))
+        clashes = [t.path for t in self.targets if pattern.fullmatch(t.path)]
+        if clashes:
+            raise ValueError(f"spec_path {self.spec_path} would overwrite the target "
+                             f"{clashes[0]}")
+        return self
+
     def spec_file(self, issue_key: str) -> str:
         return checked_repo_path(self.spec_path.replace("{issue_key}", issue_key))
 
@@ -84,6 +98,14 @@ class TargetsConfig(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
+def _yaml_problem(exc: Exception) -> str:
+    """One line: where and what (PyYAML's own text spans several lines with a code excerpt)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).split())
+
+
 def load_targets(path: Path | None) -> TargetsConfig:
     if path is None:
         raise ConfigError("TARGETS_FILE is not set: it lists the files the agent may edit")
@@ -92,7 +114,7 @@ def load_targets(path: Path | None) -> TargetsConfig:
     except FileNotFoundError:
         raise ConfigError(f"TARGETS_FILE {path} does not exist") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"TARGETS_FILE {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"TARGETS_FILE {path} is not valid YAML: {_yaml_problem(exc)}") from None
     try:
         return TargetsConfig.model_validate(raw)
     except ValidationError as exc:

@@ -74,6 +74,20 @@ class TestLocalGitHost:
             host.commit_files(branch="main", parent=main.commit, files={path: b"x"},
                               message="m", author="a <a@b>")
 
+    def test_a_symlink_or_a_directory_is_refused_as_a_file_to_edit(
+        self, tmp_path: Path
+    ) -> None:
+        root = make_repo(tmp_path / "links", {"src/real.cpp": b"int x;\n"})
+        (root / "src" / "shadow.cpp").symlink_to("/etc/shadow")
+        git(root, "add", "-A")
+        git(root, "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "-m", "link")
+        host = LocalGitHost(root, recorder=NullRecorder())
+        assert host.read_file("main", "src/real.cpp") == b"int x;\n"
+        with pytest.raises(PathRefused, match="symlink"):
+            host.read_file("main", "src/shadow.cpp")
+        with pytest.raises(PathRefused, match="directory"):
+            host.read_file("main", "src")
+
     def test_the_pull_request_is_a_durable_record_created_once(self, repo: Path) -> None:
         host = LocalGitHost(repo, recorder=NullRecorder())
         pr = host.create_pull_request(branch="feature", destination="main", title="T",
