@@ -33,8 +33,12 @@ DEFAULT_DATABASE = "sdb_agent"
 
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """Whether PostgreSQL could listen there. It binds with SO_REUSEADDR, so connections of
+    its previous life still in TIME_WAIT do not make the port look taken (and a restart keeps
+    its port, which the URLs cached by running processes rely on)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -158,7 +162,7 @@ class EmbeddedPostgres:
         return self.url()
 
     def _start_server(self) -> None:
-        if not _port_is_free(self.port):
+        if not port_is_free(self.port):
             (self.root / "port").write_text(str(free_loopback_port()))
         run_dir = self.root / "run"
         run_dir.mkdir(exist_ok=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from db.embedded import EmbeddedPostgres
+from db.embedded import EmbeddedPostgres, port_is_free
 from sdb_agent.errors import DatabaseError
 
 
@@ -40,6 +41,19 @@ class TestEmbeddedPostgres:
         self, pg_server: EmbeddedPostgres
     ) -> None:
         assert pg_server.start() == pg_server.url()
+
+    def test_a_port_whose_last_connections_linger_in_time_wait_is_still_free(self) -> None:
+        """After a stop, the server's closed connections sit in TIME_WAIT; PostgreSQL can bind
+        there (SO_REUSEADDR), so a restart must keep its port, not move to a new one."""
+        listener = socket.create_server(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server side closes first: it is the one left in TIME_WAIT
+        client.recv(1)
+        client.close()
+        listener.close()
+        assert port_is_free(port)
 
     @pytest.mark.skipif(os.geteuid() != 0, reason="only root must hand the cluster to another user")
     def test_as_root_an_unreachable_directory_is_refused_without_loosening_its_parents(
