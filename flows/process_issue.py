@@ -29,7 +29,7 @@ from sdb_agent import redaction
 from sdb_agent.settings import Settings, get_settings
 from sdb_agent.targets import TargetsConfig, load_targets
 from tasks.artifacts import FileProgress, publish_results
-from tasks.branch import branch_name, ensure_branch
+from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.intake import fetch_issue_by_key, read_targets
@@ -137,21 +137,27 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
     edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(spec_future),
                           unmapped(targets.default_encoding))
     progress = FileProgress(issue.key, len(targets.targets))  # while the spec is being written
-    spec = spec_future.result()  # the edits wait for it: its failure is the run's real cause
-    by_path: dict[str, FileOutcome] = {}
-    for future in as_completed(list(edits)):
-        outcome = future.result()
-        by_path[outcome.path] = outcome
-        progress.advance()
+    try:
+        spec = spec_future.result()  # the edits wait for it: its failure is the run's cause
+        by_path: dict[str, FileOutcome] = {}
+        for future in as_completed(list(edits)):
+            outcome = future.result()
+            by_path[outcome.path] = outcome
+            progress.advance()
+        branch = branch_future.result()
+    except Exception:
+        _drop_empty_branch(history_id, name, base.commit)
+        raise
     outcomes = [by_path[t.path] for t in targets.targets]
-    branch = branch_future.result()
     applied = [o for o in outcomes if o.status == "applied"]
     spec_file = targets.spec_file(issue.key)
     result: dict[str, Any] = {"spec_markdown": spec, "spec_file": spec_file,
                               "branch": branch.name, "base_commit": base.commit,
                               "files": [o.for_history() for o in outcomes]}
     if not applied:
-        return _finish_failed(history_id, issue, outcomes, result, branch.name,
+        left = None if _drop_empty_branch(history_id, name, base.commit) else branch.name
+        result["branch"] = left
+        return _finish_failed(history_id, issue, outcomes, result, left,
                               "no target file could be edited; nothing was committed")
     files = {o.path: o.data for o in applied if o.data is not None}
     files[spec_file] = f"# {issue.key}: {issue.summary}\n\n{spec}\n".encode()
@@ -178,8 +184,21 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
     return {**result, "history_id": history_id, "flow_run_id": str(_flow_run_uuid())}
 
 
+def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:
+    """Best effort: a branch left behind is untidy, not wrong, so this never fails the run.
+    True when the branch is gone."""
+    try:
+        dropped = bool(drop_branch_if_empty(history_id, name, base_commit))
+    except Exception as exc:  # noqa: BLE001 - the run's own outcome matters more
+        get_run_logger().warning("could not delete the empty branch %s: %s", name, exc)
+        return False
+    if dropped:
+        get_run_logger().info("deleted the empty branch %s", name)
+    return dropped
+
+
 def _finish_failed(history_id: int, issue: Issue, outcomes: list[FileOutcome],
-                   result: dict[str, Any], branch: str, reason: str) -> dict[str, Any]:
+                   result: dict[str, Any], branch: str | None, reason: str) -> dict[str, Any]:
     costs = issue_runs.run_costs(get_engine(), history_id)
     result |= {"outcome": "failed", "cost_usd": str(costs.cost),
                "unpriced_calls": costs.unpriced_calls, "tokens": costs.tokens}

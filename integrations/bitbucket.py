@@ -148,6 +148,19 @@ class BitbucketClient:
         _raise_for_status(status, body, "POST /refs/branches", (200, 201))
         return BranchRef(name=name, commit=_field(_parse(body), "target", "hash"))
 
+    def delete_branch(self, name: str, *, if_at: str) -> bool:
+        # Bitbucket OpenAPI: DELETE /repositories/{workspace}/{repo_slug}/refs/branches/{name}
+        # answers 204, or 403/404; it has no compare-and-swap, so the tip is read first.
+        branch = self.get_branch(name)
+        if branch is None or branch.commit != if_at:
+            return False
+        status, body, _ = self._send("DELETE", "/refs/branches/{name}",
+                                     path=f"/refs/branches/{_segment(name)}")
+        if status == 404:
+            return False
+        _raise_for_status(status, body, "DELETE /refs/branches/{name}", (204,))
+        return True
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         path = checked_repo_path(path)
         status, body, _ = self._send("GET", "/src/{commit}/{path}",

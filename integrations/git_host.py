@@ -54,6 +54,11 @@ class GitHost(Protocol):
         """Create `name` at `from_commit`, or return it if it already exists."""
         ...
 
+    def delete_branch(self, name: str, *, if_at: str) -> bool:
+        """Delete `name` only while its tip is `if_at` (nothing was committed on it); True
+        when it was deleted, False when it is gone or has moved on."""
+        ...
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         """The file's exact bytes at `ref`, or None if it does not exist there."""
         ...

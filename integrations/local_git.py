@@ -96,6 +96,11 @@ class LocalGitHost:
         assert existing is not None
         return BranchRef(name, existing)
 
+    def delete_branch(self, name: str, *, if_at: str) -> bool:
+        with self._recorded("DELETE", "delete_branch"):
+            deleted = self._git("update-ref", "-d", f"refs/heads/{name}", if_at, check=False)
+        return deleted.returncode == 0
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         """The file's bytes, None when absent; a symlink, submodule or directory is refused
         (writing through it would retarget the link, not edit a file)."""

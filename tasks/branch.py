@@ -32,3 +32,12 @@ def ensure_branch(history_id: int, name: str, base: BranchRef) -> BranchRef:
     branch = git_host_for(history_id).create_branch(name, from_commit=base.commit)
     issue_runs.heartbeat(get_engine(), history_id, branch_name=branch.name)
     return branch
+
+
+@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
+      retry_condition_fn=database_hiccup)
+def drop_branch_if_empty(history_id: int, name: str, base_commit: str) -> bool:
+    """After a run that committed nothing, remove its branch so failed runs do not pile up
+    empty `sdb/...` branches; a branch with commits (an earlier run's) is kept."""
+    spend_bitbucket_budget(2)
+    return git_host_for(history_id).delete_branch(name, if_at=base_commit)

@@ -29,6 +29,8 @@ class BitbucketRoutes:
                 return self.create_branch()
             case ["refs", "branches", *name], "GET" if name:
                 return self.get_branch("/".join(name))
+            case ["refs", "branches", *name], "DELETE" if name:
+                return self.delete_branch("/".join(name))
             case ["src"], "POST":
                 return self.commit_files()
             case ["src", *ref_and_path], "GET" if len(ref_and_path) >= 2:
@@ -49,6 +51,16 @@ class BitbucketRoutes:
         if tip is None:
             return bad(f"Branch not found: {name}", 404)
         return json_reply(200, self.views.branch(name, self.git.commit_info(tip)))
+
+    def delete_branch(self, name: str) -> Reply:
+        """Bitbucket OpenAPI, DELETE .../refs/branches/{name}: 204 with no body, 404 when there
+        is no such branch; the main branch cannot be deleted (403 in the real service)."""
+        if name == self.git.head_branch():
+            return bad("You cannot delete the main branch.", 403)
+        if self.git.branch_tip(name) is None:
+            return bad(f"Branch not found: {name}", 404)
+        self.git.delete_branch(name)
+        return Reply(204, b"", content_type=None)
 
     def create_branch(self) -> Reply:
         data = body_object(self.request)

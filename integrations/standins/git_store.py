@@ -119,6 +119,9 @@ class GitStore:
             commits.append(Commit(oid, parents.split(), author, date, message))
         return commits
 
+    def delete_branch(self, name: str) -> None:
+        self.git("update-ref", "-d", f"refs/heads/{name}")
+
     def create_branch(self, name: str, target: str) -> None:
         result = self.git("update-ref", f"refs/heads/{name}", target, ZERO_OID, check=False)
         if result.returncode != 0:

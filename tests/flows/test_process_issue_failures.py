@@ -101,11 +101,18 @@ class TestOneFileFailing:
         agent.llm.script("file_edits", BAD_EDIT)
         result = agent.run()
         assert result["outcome"] == "failed"
-        assert agent.bitbucket.commits_on(agent.branch_name(),
-                                          since=agent.bitbucket.branch_tip("main")) == []
+        assert agent.bitbucket.branch_tip(agent.branch_name()) is None  # no empty branch left
         assert agent.bitbucket.pull_requests == {}
         run = agent.runs()[-1]
         assert run.status == "failed" and "nothing was committed" in run.error_message
+        assert run.branch_name is None and result["branch"] is None
+
+    def test_a_failed_spec_leaves_no_branch_behind(self, agent: Agent) -> None:
+        agent.llm.faults.add("POST /chat/completions", Status(400))
+        with pytest.raises(Exception, match="400"):
+            agent.run()
+        assert agent.bitbucket.branch_tip(agent.branch_name()) is None
+        assert agent.runs()[-1].status == "failed"
 
 
 class TestRefusedBeforeSpend:

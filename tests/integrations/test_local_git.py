@@ -74,6 +74,19 @@ class TestLocalGitHost:
             host.commit_files(branch="main", parent=main.commit, files={path: b"x"},
                               message="m", author="a <a@b>")
 
+    def test_a_branch_is_deleted_only_while_nothing_was_committed_on_it(
+        self, host: LocalGitHost
+    ) -> None:
+        main = host.default_branch()
+        host.create_branch("empty", from_commit=main.commit)
+        host.create_branch("worked", from_commit=main.commit)
+        host.commit_files(branch="worked", parent=main.commit, files={"README": b"new\n"},
+                          message="m", author="a <a@b>")
+        assert host.delete_branch("empty", if_at=main.commit) is True
+        assert host.get_branch("empty") is None
+        assert host.delete_branch("worked", if_at=main.commit) is False
+        assert host.get_branch("worked") is not None
+
     def test_a_symlink_or_a_directory_is_refused_as_a_file_to_edit(
         self, tmp_path: Path
     ) -> None:
