@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from db.embedded import EmbeddedPostgres
 from sdb_agent.errors import DatabaseError
 from sdb_agent.settings import Settings, get_settings
+from sdb_agent.storable import json_for_postgres
 
 
 def embedded_server(settings: Settings) -> EmbeddedPostgres:
@@ -38,7 +39,8 @@ def masked(url: URL) -> str:
 
 def connect_engine(url: URL) -> Engine:
     """An engine whose first connection is checked, failing with one clear line."""
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10},
+                           json_serializer=json_for_postgres)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -5,7 +5,7 @@ then on the configured secret values are replaced by `***`:
 - in every log record, whichever logger or handler (Prefect's API log shipper and uvicorn's
   access log included), message and traceback alike;
 - in every parameter sent to PostgreSQL by any SQLAlchemy engine, so no history, maintenance
-  or webhook row can hold one;
+  or webhook row can hold one (the same pass makes each text storable, `sdb_agent.storable`);
 - in the message of every product error (`SdbAgentError`), which is what Prefect shows as a
   task or flow state message and what the HTTP app answers.
 Artifacts and PR text are built from those rows and messages, or pass through `redact`.
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
+from sdb_agent.storable import scrub_text
+
 if TYPE_CHECKING:
     from sdb_agent.settings import Settings
 
@@ -29,7 +31,7 @@ _SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_tok
                   "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
                   "smtp_password", "api_token", "local_prefect_database_url", "database_url")
 _active: list[str] = []
-_hooks_installed = False
+_log_records_masked = False
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -49,12 +51,11 @@ def secret_values(settings: Settings) -> list[str]:
 
 def install(settings: Settings) -> None:
     """Mask these settings' secrets from now on, in every sink; safe to call again."""
-    global _hooks_installed
+    global _log_records_masked
     _active[:] = secret_values(settings)
-    if not _hooks_installed:
+    if not _log_records_masked:
         _install_log_records()
-        event.listen(Engine, "before_cursor_execute", _redact_statement, retval=True)
-        _hooks_installed = True
+        _log_records_masked = True
 
 
 def redact(text: str) -> str:
@@ -66,7 +67,9 @@ def redact(text: str) -> str:
 
 
 def _redact_param(value: Any) -> Any:
-    return redact(value) if isinstance(value, str) else value
+    """A text bound for PostgreSQL: masked, and storable (NUL and unpaired surrogates, which
+    PostgreSQL or its driver refuse, become U+FFFD rather than losing the whole row)."""
+    return scrub_text(redact(value)) if isinstance(value, str) else value
 
 
 def _redact_params(params: Any) -> Any:
@@ -82,8 +85,6 @@ def _redact_params(params: Any) -> Any:
 
 def _redact_statement(conn: Any, cursor: Any, statement: str, parameters: Any,
                       context: Any, executemany: bool) -> tuple[str, Any]:
-    if not _active:
-        return statement, parameters
     return statement, _redact_params(parameters)
 
 
@@ -103,3 +104,8 @@ def _install_log_records() -> None:
         return record
 
     logging.setLogRecordFactory(masked_record)
+
+
+# Every engine of the process, from the first import on: texts are made storable even before
+# an entry point installs the secrets, so no code path depends on who called install() first.
+event.listen(Engine, "before_cursor_execute", _redact_statement, retval=True)

@@ -8,6 +8,8 @@ INSERT later, after work (or money) was spent.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 MAX_JSON_DEPTH = 64
@@ -47,3 +49,28 @@ def check_json(value: Any, where: str = "body", max_depth: int = MAX_JSON_DEPTH)
                 stack.append((child, f"{path}.{key[:40]}", depth + 1))
         else:
             stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+
+
+REPLACEMENT = "\ufffd"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def scrub_text(value: str) -> str:
+    """`value` with NUL and unpaired surrogates replaced by U+FFFD, for history that must be
+    written whatever it holds (an error text, a provider's answer)."""
+    return _UNSTORABLE.sub(REPLACEMENT, value)
+
+
+def json_for_postgres(value: Any) -> str:
+    """The JSON text of `value` that `jsonb` accepts: every string and key scrubbed."""
+    return json.dumps(_scrubbed(value), ensure_ascii=False, default=str)
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        return {scrub_text(str(k)): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value

@@ -11,7 +11,7 @@ from typing import Any
 
 import openai
 import pytest
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, select, text
 
 from db.llm_cache import PostgresResponseCache
 from db.models import LlmResponseCache
@@ -370,13 +370,17 @@ class TestLlmRecordingNeverBreaksTheCall:
         assert result.data == SPEC
         assert len(recorder.failures) == 1 and "TimeoutError" in recorder.failures[0]
 
-    def test_an_error_text_postgres_cannot_store_does_not_replace_the_real_error(
+    def test_an_error_text_postgres_cannot_hold_as_is_is_recorded_with_the_real_error(
         self, scripted: OpenAIStandin, recorder: HistoryRecorder
     ) -> None:
-        scripted.faults.add("*", Refusal("No\x00pe"))
+        scripted.faults.add("*", Refusal("No\x00pe \ud800"))
         with pytest.raises(LlmOutputError, match="refused"):
             client_for(scripted, recorder).complete(Kind.ISSUE_SPEC, messages_for(Kind.ISSUE_SPEC))
-        assert len(recorder.failures) == 1
+        assert recorder.failures == []
+        with recorder.engine.connect() as conn:
+            stored = conn.execute(text(
+                "SELECT error_message FROM llm_call_history ORDER BY id DESC LIMIT 1")).scalar_one()
+        assert "No\ufffdpe \ufffd" in stored
 
     def test_concurrent_calls_each_record_their_own_row(
         self, scripted: OpenAIStandin, recorder: HistoryRecorder
