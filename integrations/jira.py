@@ -28,12 +28,6 @@ def valid_issue_key(key: str) -> bool:
     return len(key) <= MAX_ISSUE_KEY and ISSUE_KEY.fullmatch(key) is not None
 
 
-def _issue_key(value: str) -> str:
-    if not valid_issue_key(value):
-        raise ValueError(f"malformed issue key {value[:60]!r}")
-    return value
-
-
 def _storable(value: str) -> str:
     return check_text(value, "a text field")
 
@@ -60,7 +54,7 @@ class _Fields(BaseModel):
 
 class _IssueBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    key: Annotated[str, AfterValidator(_issue_key)]
+    key: str  # checked before validation, with the message Jira's users know
     fields: _Fields | None = None
 
 
@@ -91,6 +85,9 @@ def parse_issue(payload: Any) -> Issue:
     issue = payload.get("issue", payload)
     if not isinstance(issue, dict):
         raise InvalidResponse("'issue' is not a JSON object")
+    key = issue.get("key")
+    if not isinstance(key, str) or not valid_issue_key(key):
+        raise InvalidResponse(f"missing or malformed issue key: {str(key)[:60]!r}")
     try:
         check_json(payload, "issue payload")
         body = _IssueBody.model_validate(issue)

@@ -35,8 +35,11 @@ class TestComposeFile:
 
     def test_the_agent_is_given_every_setting_of_the_product(self) -> None:
         compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-        given = set(compose["services"]["agent"]["environment"])
-        missing = setting_names() - given - {"SDB_DATA_DIR"}
+        agent = compose["services"]["agent"]
+        given = set(agent["environment"])
+        # tokens refused when empty come from the optional agent.env, never as ""
+        assert [f["path"] for f in agent["env_file"]] == ["./agent.env"]
+        missing = setting_names() - given - {"SDB_DATA_DIR", "API_TOKEN", "JIRA_WEBHOOK_TOKEN"}
         assert missing == set()
 
 
