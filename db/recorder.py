@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import uuid
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, Table, insert
 from sqlalchemy.exc import DBAPIError
 
 from db.models import BitbucketApiHistory, LlmCallHistory
+from db.spool import Spool
 from integrations.recording import ApiCall, LlmCall
+from sdb_agent import clock
 
 logger = logging.getLogger(__name__)
 
@@ -26,25 +29,33 @@ def _seconds(value: float) -> Decimal:
 class HistoryRecorder:
     """Records the calls of one issue run (and, optionally, one Prefect task run)."""
 
-    def __init__(self, engine: Engine, *, history_id: int, task_run_id: uuid.UUID | None = None):
+    def __init__(self, engine: Engine, *, history_id: int, task_run_id: uuid.UUID | None = None,
+                 spool: Spool | None = None):
         self.engine = engine
         self.history_id = history_id
         self.task_run_id = task_run_id
+        self.spool = spool
         self.failures: list[str] = []
 
-    def _insert(self, statement: object, what: str) -> None:
+    def _insert(self, table: Table, values: dict[str, Any], what: str) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(statement)  # type: ignore[call-overload]
-        except Exception as exc:  # also pool TimeoutError, psycopg2's ValueError on NUL
+                conn.execute(insert(table).values(**values))
+        except Exception as exc:  # also pool TimeoutError
             orig = exc.orig if isinstance(exc, DBAPIError) else None
             reason = type(orig or exc).__name__
             message = f"could not record {what} for history {self.history_id}: {reason}"
+            if self.spool is not None:
+                try:
+                    self.spool.keep(table, {"created_at": clock.now(), **values})
+                    message += f"; kept in {self.spool.path} until the database is back"
+                except OSError as disk:
+                    message += f"; the spool failed too ({disk.strerror})"
             logger.error(message)
             self.failures.append(message)
 
     def record_api_call(self, call: ApiCall) -> None:
-        self._insert(insert(BitbucketApiHistory).values(
+        self._insert(BitbucketApiHistory.__table__, dict(
             history_id=self.history_id, task_run_id=self.task_run_id,
             api_method=call.method, endpoint=call.endpoint[:500], status_code=call.status_code,
             duration_seconds=_seconds(call.duration_seconds), attempt=call.attempt,
@@ -52,7 +63,7 @@ class HistoryRecorder:
         ), f"{call.method} {call.endpoint}")
 
     def record_llm_call(self, call: LlmCall) -> None:
-        self._insert(insert(LlmCallHistory).values(
+        self._insert(LlmCallHistory.__table__, dict(
             history_id=self.history_id, task_run_id=self.task_run_id,
             call_type=call.call_type, model=call.model[:100],
             prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,

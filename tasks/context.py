@@ -11,6 +11,7 @@ from prefect.runtime import task_run
 
 from db.recorder import HistoryRecorder
 from db.session import get_engine
+from db.spool import Spool
 from integrations.factory import build_git_host, build_llm_client
 from integrations.git_host import GitHost
 from integrations.llm.client import LlmClient
@@ -22,8 +23,19 @@ def current_task_run_id() -> uuid.UUID | None:
     return uuid.UUID(str(value)) if value else None
 
 
+def history_spool() -> Spool:
+    """Where rows the database did not take wait (see db/spool.py)."""
+    return Spool(get_settings().data_dir / "spool")
+
+
 def recorder_for(history_id: int) -> HistoryRecorder:
-    return HistoryRecorder(get_engine(), history_id=history_id, task_run_id=current_task_run_id())
+    """This task's recorder; rows spooled during an outage are written first, once the
+    database answers again."""
+    spool = history_spool()
+    if spool.path.exists():
+        spool.replay(get_engine())
+    return HistoryRecorder(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
+                           spool=spool)
 
 
 def git_host_for(history_id: int) -> GitHost:
