@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.errors import PathRefused
-from integrations.standins.faults import Status
+from integrations.standins.faults import Malformed, Status, Truncated
 from sdb_agent.errors import ConfigError
 from sdb_agent.targets import load_targets
 from tasks.commit import in_scope
@@ -106,6 +106,19 @@ class TestOneFileFailing:
         run = agent.runs()[-1]
         assert run.status == "failed" and "nothing was committed" in run.error_message
         assert run.branch_name is None and result["branch"] is None
+
+    @pytest.mark.parametrize(("fault", "words"), [
+        (Malformed(), "not a chat completion"), (Truncated(), "truncated"), (Status(500), "500"),
+    ], ids=["malformed", "truncated", "http 500"])
+    def test_a_spec_call_that_fails_is_recorded_with_its_own_cause(
+        self, agent: Agent, fault: object, words: str
+    ) -> None:
+        agent.llm.faults.add("POST /chat/completions", fault)  # type: ignore[arg-type]
+        with pytest.raises(Exception) as failed:
+            agent.run()
+        run = agent.runs()[-1]
+        assert "UnfinishedRun" not in (run.error_message or "")
+        assert words in (run.error_message or "").lower() and words in str(failed.value).lower()
 
     def test_a_failed_spec_leaves_no_branch_behind(self, agent: Agent) -> None:
         agent.llm.faults.add("POST /chat/completions", Status(400))
