@@ -1,10 +1,13 @@
-"""A provider that echoes the API key in its 401 answer fails the run, and none of the
-configured secrets is in any sink: rows of every table, Prefect states, logs and artifacts,
-or the read API's answers."""
+"""A provider that echoes the API key in its 401 answer fails the run, and none of eight
+distinctive secrets (LLM key, Bitbucket token, Jira token, webhook secret and token,
+API_TOKEN, SMTP password, a database password with '@') is in any sink: rows of every table,
+Prefect flow and task states, logs and artifacts, the read API's answers, the console."""
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -38,11 +41,28 @@ SECRETS = {
 }
 
 
+DB_PASSWORD = "db-SWEEP@pass-7"  # an '@', written %40 in the URL
+
+
+def database_url_with_at_sign(agent: Agent) -> str:
+    """This test's database, reached as a role of its own whose password holds an '@'."""
+    role = f"sweep_{uuid.uuid4().hex[:8]}"
+    with agent.engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{DB_PASSWORD}'"))
+        conn.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    url = agent.engine.url.set(username=role, password=DB_PASSWORD)
+    return url.render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def echoing_provider(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> Agent:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", database_url_with_at_sign(agent))
+    assert "%40" in os.environ["DATABASE_URL"]
     get_settings.cache_clear()
+    get_engine.cache_clear()
     agent.llm.faults.add("POST /chat/completions", Status(401, body=openai_error(
         f"Incorrect API key provided: {LLM_KEY}. You can find your API key at "
         "https://platform.openai.com/account/api-keys.", code="invalid_api_key")))
@@ -99,6 +119,7 @@ class TestASecretEchoedByTheProvider:
         sinks["console"] = "".join(capfd.readouterr())
         assert "invalid_api_key" in sinks["rows of every table"] or "401" in sinks[
             "rows of every table"]
-        secrets = [*SECRETS.values(), TOKEN, agent.engine.url.password or "<none>"]
+        secrets = [*SECRETS.values(), TOKEN, DB_PASSWORD, "SWEEP@pass",
+                   agent.engine.url.password or "<none>"]
         leaked = {sink: [s for s in secrets if s in body] for sink, body in sinks.items()}
         assert {sink: found for sink, found in leaked.items() if found} == {}
