@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from integrations.errors import PathRefused
@@ -9,7 +14,9 @@ from integrations.standins.faults import Malformed, Status, Truncated
 from sdb_agent.errors import ConfigError
 from sdb_agent.targets import load_targets
 from tasks.commit import in_scope
-from tests.flows.agent import Agent, canned
+from tests.flows.agent import Agent, canned, subprocess_env
+
+CLI = str(Path(sys.executable).parent / "sdb-agent")
 
 BAD_EDIT = {"edits": [{"search": "no such line\n", "replace": "x\n"}], "summary": "wrong"}
 
@@ -203,3 +210,19 @@ class TestScopeCannotBeWidened:
         in_scope(["src/MaterialDB.cpp", "docs/specs/MAT-1.md"], targets, "docs/specs/MAT-1.md")
         with pytest.raises(PathRefused, match="etc/passwd"):
             in_scope(["src/MaterialDB.cpp", "../../etc/passwd"], targets, "docs/specs/MAT-1.md")
+
+
+class TestTheCommandLineOnFailure:
+    def test_a_provider_refusal_is_one_line_on_stderr_and_exit_1(
+        self, agent: Agent, tmp_path: Path
+    ) -> None:
+        agent.llm.faults.add("POST /chat/completions", Status(401))
+        issue_file = tmp_path / "issue.json"
+        issue_file.write_text(json.dumps(agent.payload), encoding="utf-8")
+        done = subprocess.run([CLI, "process", "--issue-file", str(issue_file)],
+                              env=subprocess_env(agent), capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 1
+        assert "sdb_agent/cli.py" not in done.stderr  # no traceback of ours (Prefect logs its own)
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and "401" in last
