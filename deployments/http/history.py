@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, BeforeValidator
 
 from db.history_queries import Cursor, RunFilter, file_history, list_runs, run_detail
 from deployments.http.deps import EngineDep, ReadAuth
@@ -20,7 +22,6 @@ router = APIRouter(tags=["history"], dependencies=[ReadAuth])
 NO_NUL = "^[^\\x00]+$"
 
 MAX_ID = 2**31 - 1
-UNPROCESSABLE = 422  # named differently across Starlette versions
 Status = Literal["queued", "processing", "completed", "failed"]
 
 
@@ -170,8 +171,25 @@ def decode_cursor(value: str) -> Cursor:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         cursor = None
     if cursor is None or cursor.created_at.tzinfo is None or not 0 < cursor.id <= MAX_ID:
-        raise HTTPException(UNPROCESSABLE, "cursor: not a valid cursor")
+        raise invalid("cursor", "not a valid cursor")
     return Cursor(_utc(cursor.created_at, "cursor"), cursor.id)
+
+
+def invalid(parameter: str, message: str) -> RequestValidationError:
+    """A 422 shaped as FastAPI's own (the OpenAPI document's HTTPValidationError)."""
+    return RequestValidationError([{"loc": ("query", parameter), "msg": message,
+                                    "type": "value_error", "input": None}])
+
+
+def _not_a_number(value: object) -> object:
+    """ISO 8601 only: a bare number would otherwise be read as seconds since 1970."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("expected an ISO 8601 date or date-time, not a number")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?")
+Instant = Annotated[datetime, BeforeValidator(_not_a_number)]
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -182,7 +200,7 @@ def _utc(value: datetime, name: str) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise HTTPException(UNPROCESSABLE, f"{name}: out of range") from None
+        raise invalid(name, "out of range") from None
 
 
 def _run_item(row: dict[str, Any]) -> RunItem:
@@ -204,17 +222,17 @@ def history(
     status_: Annotated[Status | None, Query(alias="status")] = None,
     issue_key: Annotated[str | None, Query(min_length=1, max_length=MAX_ISSUE_KEY,
                                            pattern=f"^{ISSUE_KEY.pattern}$")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (UTC)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (UTC)")] = None,
+    since: Annotated[Instant | None, Query(description="created at or after (UTC)")] = None,
+    until: Annotated[Instant | None, Query(description="created before (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200,
+    cursor: Annotated[str | None, Query(max_length=200, pattern="^[A-Za-z0-9_-]+={0,2}$",
                                         description="next_cursor of the previous page")] = None,
 ) -> RunPage:
     """Issue runs, newest first, filtered and paged with a keyset cursor."""
     since = _utc(since, "since") if since is not None else None
     until = _utc(until, "until") if until is not None else None
     if since is not None and until is not None and since >= until:
-        raise HTTPException(UNPROCESSABLE, "since must be before until")
+        raise invalid("since", "since must be before until")
     after = decode_cursor(cursor) if cursor else None
     filters = RunFilter(status=status_, issue_key=issue_key, since=since, until=until)
     rows = list_runs(engine, filters=filters, limit=limit + 1, after=after)

@@ -114,8 +114,19 @@ def _ui_url(flow_run_id: uuid.UUID) -> str | None:
     return f"{str(api).removesuffix('/api')}/runs/flow-run/{flow_run_id}" if api else None
 
 
+_REFUSALS = {code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
+    200: "a redelivery: the same flow run", 400: "not JSON, nested too deeply, bad delivery id",
+    401: "missing or wrong signature or token", 408: "the body did not arrive in time",
+    413: "body over WEBHOOK_MAX_BYTES", 415: "not application/json",
+    422: "not shaped as Jira sends it", 503: "Prefect did not take the run; retry later",
+}.items()}
+_SIGNED_JSON_BODY = {"requestBody": {"required": True, "description": (
+    "A Jira webhook or Automation body, signed (X-Hub-Signature) or with the shared token"),
+    "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
 @router.post("/webhooks/jira", status_code=202, response_model=WebhookAnswer,
-             responses={200: {"model": WebhookAnswer}, 503: {"model": WebhookAnswer}})
+             responses=_REFUSALS, openapi_extra=_SIGNED_JSON_BODY)
 async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDep,
                        handoff: HandoffDep) -> JSONResponse:
     """Receive a Jira issue event and start its process-issue run exactly once."""
