@@ -8,6 +8,7 @@ from prefect import task
 
 from integrations.git_host import PullRequest
 from integrations.jira import Issue
+from sdb_agent.redaction import redact
 from tasks.context import git_host_for
 from tasks.limits import spend_bitbucket_budget
 from tasks.outcomes import FileOutcome
@@ -51,6 +52,7 @@ def _cell(text: str) -> str:
 def open_pull_request(history_id: int, branch: str, destination: str, title: str,
                       description: str) -> PullRequest:
     spend_bitbucket_budget(2)
+    title, description = redact(title), redact(description)  # PR text leaves the process
     host = git_host_for(history_id)
     existing = host.find_open_pull_request(branch, destination)
     if existing is None:

@@ -28,7 +28,7 @@ from deployments.http.app import create_app
 from integrations.standins.faults import Status
 from integrations.standins.openai_server import openai_error
 from sdb_agent.settings import get_settings
-from tests.flows.agent import TOKEN, Agent
+from tests.flows.agent import TOKEN, Agent, canned
 
 LLM_KEY = "sk-proj-SWEEP-llm-key-1"
 SECRETS = {
@@ -123,3 +123,23 @@ class TestASecretEchoedByTheProvider:
                    agent.engine.url.password or "<none>"]
         leaked = {sink: [s for s in secrets if s in body] for sink, body in sinks.items()}
         assert {sink: found for sink, found in leaked.items() if found} == {}
+
+
+class TestAModelThatRepeatsASecret:
+    def test_cannot_put_it_into_the_commit_or_the_pull_request(
+        self, agent: Agent, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key = agent.env["OPENAI_API_KEY"]
+        answers = canned()
+        agent.llm.script("issue_spec", {"spec_markdown": f"Use the key {key} to test."})
+        for path, reply in answers["file_edits"].items():
+            leaking = {**reply, "summary": f"{reply['summary']} (key {key})"}
+            agent.llm.script("file_edits", leaking, path=path)
+        result = agent.run()
+        assert result["outcome"] == "completed"
+        pr = next(iter(agent.bitbucket.pull_requests.values()))
+        committed = [agent.bitbucket.file_at(agent.branch_name(), path)
+                     for path in ("docs/specs/MAT-101.md", *answers["file_edits"])]
+        assert "(key ***)" in pr.description and "Use the key *** to test." in pr.description
+        assert key not in pr.description + pr.title
+        assert all(key.encode() not in data for data in committed)
