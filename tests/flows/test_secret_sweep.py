@@ -21,6 +21,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
+from prefect.events.filters import EventAnyResourceFilter, EventFilter
 from sqlalchemy import inspect, text
 
 from db.session import get_engine
@@ -76,6 +77,18 @@ def every_row(agent: Agent) -> str:
                          for row in conn.execute(text(f'SELECT t::text FROM "{table}" t')))
 
 
+def read_events_of(client: Any, flow_run_id: Any) -> list[Any]:
+    """The flow run's events, once Prefect has persisted its final state change."""
+    related = EventAnyResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"])
+    deadline, events = time.monotonic() + 15, []
+    while time.monotonic() < deadline:
+        events = client.read_events(EventFilter(any_resource=related), limit=50).events
+        if any(e.event == "prefect.flow-run.Failed" for e in events):
+            break
+        time.sleep(0.3)
+    return events
+
+
 def prefect_sinks(flow_run_id: Any) -> dict[str, str]:
     deadline, logs = time.monotonic() + 15, []
     with get_client(sync_client=True) as client:
@@ -90,7 +103,9 @@ def prefect_sinks(flow_run_id: Any) -> dict[str, str]:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        events = read_events_of(client, flow_run_id)
     return {
+        "events": "\n".join(event.model_dump_json() for event in events),
         "flow-run state": f"{flow_run.state.name}: {flow_run.state.message}"
         if flow_run.state else "",
         "task-run states": "\n".join(f"{t.name}: {t.state.message}" for t in task_runs
@@ -110,6 +125,7 @@ class TestASecretEchoedByTheProvider:
         assert run.status == "failed" and "401" in (run.error_message or "")
         sinks = prefect_sinks(run.flow_run_id)
         assert "401" in sinks["flow-run state"] and "Failed" in sinks["flow-run state"]
+        assert "prefect.flow-run.Failed" in sinks["events"]
         sinks["rows of every table"] = every_row(agent)
         get_engine.cache_clear()
         with TestClient(create_app()) as client:
