@@ -1,11 +1,13 @@
-"""While PostgreSQL is down, paid LLM calls are kept in the local spool, not dropped; once it
-is back, the spooled rows are written with the time they were made."""
+"""While PostgreSQL is down, paid LLM calls are kept in the local spool, not dropped (once it
+is back, the spooled rows are written with the time they were made), and a retry of the same
+request is answered from this process's copy instead of paying the model again."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from db import migrate
 from db.embedded import EmbeddedPostgres
+from db.llm_cache import PostgresResponseCache
 from db.models import IssueProcessingHistory, LlmCallHistory
 from db.recorder import HistoryRecorder
 from db.spool import Spool
@@ -77,3 +80,23 @@ class TestAPostgresOutage:
             engine.dispose()
         assert [(c.history_id, c.model) for c in calls] == [(history_id, "gpt-4o")] * 3
         assert all(c.estimated_cost is not None and c.created_at >= run for c in calls)
+
+    def test_a_retry_while_the_database_is_away_does_not_pay_the_model_again(
+        self, own_server: EmbeddedPostgres, scripted: OpenAIStandin, tmp_path: Path
+    ) -> None:
+        engine = create_engine(own_server.url(), pool_pre_ping=True)
+        migrate.upgrade(engine)
+        recorder = HistoryRecorder(engine, history_id=run_row(engine),
+                                   spool=Spool(tmp_path / "spool"))
+        cache = PostgresResponseCache(engine, ttl=timedelta(hours=1))
+        own_server.stop()  # the answer is paid for, but its cache row cannot be written
+        try:
+            first = client_for(scripted, recorder, cache=cache).complete(
+                Kind.ISSUE_SPEC, messages_for(Kind.ISSUE_SPEC))
+            retried = client_for(scripted, recorder, cache=PostgresResponseCache(
+                engine, ttl=timedelta(hours=1))).complete(Kind.ISSUE_SPEC,
+                                                          messages_for(Kind.ISSUE_SPEC))
+        finally:
+            engine.dispose()
+        assert retried.data == first.data and retried.cache_hit
+        assert len([r for r in scripted.requests if r.path.endswith("/chat/completions")]) == 1
