@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from integrations.jira import parse_issue
 from sdb_agent.net import free_loopback_port
 from sdb_agent.settings import get_settings
 from tests.api.conftest import build_app
+from tests.api.test_webhook import running_app
 
 SECRET = "hostile-secret"
 ANSWERED = {202, 400, 401, 408, 413, 415, 422, 503}
@@ -185,3 +187,21 @@ class TestArbitraryJsonShapes:
         with engine.connect() as conn:
             after = conn.execute(text("SELECT count(*) FROM webhook_delivery")).scalar_one()
         assert after == before + 1
+
+
+class TestAHalfSentBody:
+    def test_is_answered_408_after_webhook_read_seconds_and_recorded(
+        self, configured_env: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
+        monkeypatch.setenv("WEBHOOK_READ_SECONDS", "0.5")
+        get_settings.cache_clear()
+        with running_app() as base:
+            host, port = base.removeprefix("http://").split(":")
+            with socket.create_connection((host, int(port)), timeout=30) as conn:
+                conn.sendall(b"POST /webhooks/jira HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                             b'{"webhookEvent"')  # ... and the rest never comes
+                answer = conn.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 408")
+        assert [(r.outcome, r.http_status) for r in rows(engine)] == [("rejected", 408)]
