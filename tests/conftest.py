@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,9 +48,11 @@ def pinned_clock() -> Iterator[datetime]:
         yield instant
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[EmbeddedPostgres]:
-    root = Path(tempfile.mkdtemp(prefix="sdb-test-pg-"))
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[EmbeddedPostgres]:
+    """A started embedded PostgreSQL in a new temporary directory (one the unprivileged
+    server user can reach when run as root), removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     server = EmbeddedPostgres(root)
     server.start()
     try:
@@ -57,6 +60,12 @@ def pg_server() -> Iterator[EmbeddedPostgres]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    with throwaway_postgres("sdb-test-pg-") as server:
+        yield server
 
 
 def _janitor(server: EmbeddedPostgres, dbname: str, template: str | None = None) -> DatabaseJanitor:

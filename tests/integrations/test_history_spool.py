@@ -4,8 +4,6 @@ request is answered from this process's copy instead of paying the model again."
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,20 +20,15 @@ from db.recorder import HistoryRecorder
 from db.spool import Spool
 from integrations.llm.schemas import Kind
 from integrations.standins.openai_server import OpenAIStandin
+from tests.conftest import throwaway_postgres
 from tests.integrations.test_llm_client import SPEC, client_for, messages_for
 
 
 @pytest.fixture
 def own_server() -> Iterator[EmbeddedPostgres]:
     """A PostgreSQL of this test's own, so it can be stopped mid-run."""
-    root = Path(tempfile.mkdtemp(prefix="sdb-test-outage-"))
-    server = EmbeddedPostgres(root)
-    server.start()
-    try:
+    with throwaway_postgres("sdb-test-outage-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def run_row(engine: Engine) -> int:
