@@ -30,12 +30,13 @@ test: lint ## lint, then the whole test suite on throwaway PostgreSQL
 	exit $$status
 
 # libfaketime built from the source that the `libfaketime` wheel ships (pinned in the lock):
-# the thread-safe variant, faking only the clocks a program reads (no sleep or timer faking),
-# with the monotonic clock left real. Debian's libfaketime 0.9.10 either hangs Python's timed
-# lock waits (faked monotonic) or makes Python 3.11's time.sleep fail with EINVAL (libfaketime
-# issue #426). Needs a C compiler.
+# the thread-safe variant, faking only the clocks a program reads (no sleep, timer or pthread
+# interception, whose wrappers crashed threaded event loops here), with the monotonic clock
+# left real. Debian's libfaketime 0.9.10 either hangs Python's timed lock waits (faked
+# monotonic) or makes Python 3.11's time.sleep fail with EINVAL (libfaketime issue #426).
+# Needs a C compiler.
 FAKETIME_LIB := $(VENV)/faketime/libfaketimeMT.so.1
-FAKETIME_CFLAGS := -std=gnu99 -Wall -fPIC -DFAKE_PTHREAD -DPREFIX='"/usr/local"' -DLIBDIRNAME='"/lib/faketime"'
+FAKETIME_CFLAGS := -std=gnu99 -Wall -fPIC -DPREFIX='"/usr/local"' -DLIBDIRNAME='"/lib/faketime"'
 CLOCK_INSTANTS := "2027-12-31 23:56:00" "2028-02-29 11:00:00"
 
 $(FAKETIME_LIB): $(STAMP)
