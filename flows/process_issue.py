@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task, unmapped
 from prefect.client.orchestration import get_client
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from db import issue_runs
@@ -74,8 +75,16 @@ def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int) -> iss
 @flow(name="process-issue", flow_run_name=_run_name, on_failure=[_mark_failed],
       on_crashed=[_mark_failed], task_runner=ThreadPoolTaskRunner(max_workers=16))
 def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = None,
-                  force: bool = False) -> dict[str, Any]:
-    """Turn a Jira issue (webhook or REST JSON, or just its key) into a pull request."""
+                  force: bool = False) -> State:
+    """Turn a Jira issue (webhook or REST JSON, or just its key) into a pull request.
+
+    The run ends in the state that says what happened (its data is the result): Failed with
+    the reason, Completed named Partial when some files could not be changed, or named
+    AlreadyCompleted / AlreadyProcessing when another run of the issue stands."""
+    return final_state(_run(issue, issue_key, force))
+
+
+def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> dict[str, Any]:
     settings = get_settings()
     redaction.install(settings)
     engine = get_engine()
@@ -110,6 +119,26 @@ def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = N
             raise
 
 
+def final_state(result: dict[str, Any]) -> State:
+    """The Prefect state of a run whose result is `result` (history says the same)."""
+    outcome = result.get("outcome")
+    if outcome in ("failed", "refused"):
+        reason = result.get("error") or result.get("reason") or outcome
+        return Failed(message=str(reason), data=result)
+    if outcome == "already_completed":
+        return Completed(name="AlreadyCompleted", data=result, message=(
+            f"history #{result['history_id']} already made {result.get('pr_url')}"))
+    if outcome == "already_processing":
+        return Completed(name="AlreadyProcessing", data=result,
+                         message=f"history #{result['history_id']} is still running")
+    pr_url = (result.get("pr") or {}).get("url")
+    failed = [f["path"] for f in result.get("files", []) if f.get("status") == "failed"]
+    if failed:
+        return Completed(name="Partial", data=result,
+                         message=f"{pr_url}; not changed: {', '.join(failed)}")
+    return Completed(message=str(pr_url), data=result)
+
+
 def _tag_run_with_project(project: str) -> None:
     """Tag the flow run itself (not its task runs: a tagged task run asks the API for tag
     concurrency slots at every start, which costs a round trip per task)."""
@@ -141,7 +170,9 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
         spec = spec_future.result()  # the edits wait for it: its failure is the run's cause
         by_path: dict[str, FileOutcome] = {}
         for future in as_completed(list(edits)):
-            outcome = future.result()
+            outcome = future.result(raise_on_failure=False)  # a failed file is Failed, not lost
+            if isinstance(outcome, BaseException):
+                raise outcome
             by_path[outcome.path] = outcome
             progress.advance()
         branch = branch_future.result()

@@ -48,4 +48,8 @@ def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
 
     prefect_api_url()
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return process_issue(issue=issue, issue_key=issue_key, force=force)
+        state = process_issue(issue=issue, issue_key=issue_key, force=force, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the run broke: raise what broke it
+        raise result
+    return dict(result)

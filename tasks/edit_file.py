@@ -10,6 +10,7 @@ import time
 from decimal import Decimal
 
 from prefect import task
+from prefect.states import Failed, State
 
 from db.file_history import record_file
 from db.session import get_engine
@@ -113,7 +114,7 @@ def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
 @task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup, task_run_name="edit {target.path}")
 def edit_file(history_id: int, target: Target, original: bytes | None, spec: str,
-              default_encoding: str | None) -> FileOutcome:
+              default_encoding: str | None) -> FileOutcome | State:
     started = time.monotonic()
     recorder = recorder_for(history_id)
     action = "created" if original is None else "modified"
@@ -133,10 +134,11 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
                 path=target.path, action=action, outcome="failed", error_message=result,
                 original_content=_text_of(original, target.encoding, default_encoding)
                 if original is not None and len(original) <= target.max_bytes else None)
-    return FileOutcome(path=target.path, status="failed", action=action, error=result,
-                       attempts=attempts.count, tokens=attempts.tokens, cost=attempts.cost,
-                       duration_seconds=time.monotonic() - started,
-                       recording_failures=tuple(recorder.failures))
+    failed = FileOutcome(path=target.path, status="failed", action=action, error=result,
+                         attempts=attempts.count, tokens=attempts.tokens, cost=attempts.cost,
+                         duration_seconds=time.monotonic() - started,
+                         recording_failures=tuple(recorder.failures))
+    return Failed(message=f"{target.path}: {result[:500]}", data=failed)  # red in the UI
 
 
 def _applied(history_id: int, target: Target, original: bytes | None, edited: EditResult,

@@ -6,8 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from integrations.errors import PathRefused
 from integrations.standins.faults import Malformed, Status, Truncated
@@ -216,3 +220,51 @@ class TestTheCommandLineOnFailure:
         assert "sdb_agent/cli.py" not in done.stderr  # no traceback of ours (Prefect logs its own)
         last = done.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and "401" in last
+
+
+def prefect_view(flow_run_id: str) -> tuple[Any, dict[str, Any]]:
+    """The flow run's state and its task runs' states by name, as the Prefect UI shows them."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
+    return run.state, {t.name: t.state for t in tasks}
+
+
+class TestPrefectShowsWhatHappened:
+    def test_a_partly_successful_run_is_completed_as_partial_with_its_failed_file_red(
+        self, agent: Agent
+    ) -> None:
+        script_spec_and(agent, skip="python/materials.py")
+        agent.llm.script("file_edits", BAD_EDIT, path="python/materials.py")
+        result = agent.run()
+        state, tasks = prefect_view(result["flow_run_id"])
+        assert (state.type.value, state.name) == ("COMPLETED", "Partial")
+        assert "not changed: python/materials.py" in state.message
+        assert tasks["edit python/materials.py"].type.value == "FAILED"
+        assert "no such line" in tasks["edit python/materials.py"].message
+        assert tasks["edit src/MaterialDB.cpp"].type.value == "COMPLETED"
+
+    def test_a_run_where_every_file_failed_is_failed_with_the_reason(self, agent: Agent) -> None:
+        agent.llm.script("issue_spec", canned()["issue_spec"])
+        agent.llm.script("file_edits", BAD_EDIT)
+        result = agent.run()
+        run = agent.runs()[-1]
+        state, tasks = prefect_view(str(run.flow_run_id))
+        assert (result["outcome"], run.status, state.type.value) == ("failed", "failed", "FAILED")
+        assert state.message == run.error_message == "no target file could be edited; " \
+            "nothing was committed"
+        assert {t.type.value for name, t in tasks.items() if name.startswith("edit ")} == {
+            "FAILED"}
+
+    def test_a_second_trigger_is_named_already_completed(self, agent: Agent) -> None:
+        agent.script_canned()
+        first = agent.run()
+        again = agent.run()
+        run_id = agent.rows("SELECT flow_run_id FROM issue_processing_history "
+                            "ORDER BY id DESC LIMIT 1")
+        assert again["outcome"] == "already_completed" and run_id
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(sort="EXPECTED_START_TIME_DESC", limit=1)
+        assert (runs[0].state.type.value, runs[0].state.name) == ("COMPLETED", "AlreadyCompleted")
+        assert first["pr"]["url"] in runs[0].state.message
