@@ -236,6 +236,11 @@ class RunCosts:
     calls: int
     cache_hits: int
 
+    def figures(self) -> dict[str, Any]:
+        """The run result's LLM figures: the same keys for every outcome."""
+        return {"cost_usd": str(self.cost), "unpriced_calls": self.unpriced_calls,
+                "tokens": self.tokens, "llm_calls": self.calls, "cache_hits": self.cache_hits}
+
 
 def run_costs(engine: Engine, history_id: int) -> RunCosts:
     """LLM totals of one run, with unpriced calls counted apart (never as $0)."""

@@ -6,7 +6,8 @@ completed / (completed + failed): runs still queued or processing are not judged
 are those of completed runs; p50 and p95 are nearest-rank percentiles read from the duration
 histograms (`db/duration_histogram.py`). Cost sums priced calls only: unpriced calls (NULL cost,
 not a cache hit) are counted apart and never as $0, and a cost is null when no call was priced.
-A git-host call is an error when it got no response or a status of 400 or more.
+A git-host call is an error when it failed (no response, an error recorded) or got a status of
+400 or more; the local git host has no status, so its successful calls are not errors.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ GROUP BY 1, 2""")
 
 BITBUCKET_BY_DAY = text(f"""
 SELECT {_DAY} AS day, count(*) AS calls,
-       count(*) FILTER (WHERE status_code IS NULL OR status_code >= 400) AS errors
+       count(*) FILTER (WHERE status_code >= 400 OR error_message IS NOT NULL) AS errors
 FROM bitbucket_api_history WHERE {_RANGE} GROUP BY 1""")
 
 LLM_BY_DAY = text(f"""

@@ -201,9 +201,7 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
                                  cost_text=cost_text, history_id=history_id)
     pr = open_pull_request(history_id, branch.name, base.name, pr_title(issue), description)
     result |= {"outcome": "completed", "commit": commit.commit, "commit_reused": commit.reused,
-               "pr": {"id": pr.id, "url": pr.url, "title": pr.title},
-               "cost_usd": str(costs.cost), "unpriced_calls": costs.unpriced_calls,
-               "tokens": costs.tokens, "llm_calls": costs.calls, "cache_hits": costs.cache_hits}
+               "pr": {"id": pr.id, "url": pr.url, "title": pr.title}, **costs.figures()}
     failed = [o.path for o in outcomes if o.status == "failed"]
     issue_runs.finish(engine, history_id=history_id, status="completed",
                       modified_files_count=len(applied), result_data=result,
@@ -231,8 +229,7 @@ def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:
 def _finish_failed(history_id: int, issue: Issue, outcomes: list[FileOutcome],
                    result: dict[str, Any], branch: str | None, reason: str) -> dict[str, Any]:
     costs = issue_runs.run_costs(get_engine(), history_id)
-    result |= {"outcome": "failed", "cost_usd": str(costs.cost),
-               "unpriced_calls": costs.unpriced_calls, "tokens": costs.tokens}
+    result |= {"outcome": "failed", **costs.figures()}
     issue_runs.finish(get_engine(), history_id=history_id, status="failed",
                       modified_files_count=0, result_data=result, error_message=reason,
                       pr_url=None, branch_name=branch)

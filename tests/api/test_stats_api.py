@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, insert, text, update
 
 from db import stats
 from db.duration_histogram import RELATIVE_RESOLUTION
-from db.models import IssueProcessingHistory
+from db.models import BitbucketApiHistory, IssueProcessingHistory
 from db.stats_rollup import rolled_through
 from sdb_agent import clock
 from tests.api.dataset import add_run, seed_known, today
@@ -53,6 +53,18 @@ class TestOverallStatsAreExactOnAKnownHistory:
         assert (body["durations"]["p50_seconds"], body["durations"]["p95_seconds"]) == (50, 100)
         assert body["llm"]["calls"] == 4 and body["llm"]["cost_usd"] == 0.035
         assert body["llm"]["unpriced_calls"] == 1 and body["bitbucket"]["calls"] == 1
+
+    def test_a_local_git_call_has_no_status_and_is_not_an_error_unless_it_failed(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        run = add_run(engine, key="LOC-1", days_ago=1, status="completed", duration=1)
+        with engine.begin() as conn:
+            for error in (None, None, "git update-ref failed"):
+                conn.execute(insert(BitbucketApiHistory).values(
+                    history_id=run, created_at=clock.now(), api_method="POST",
+                    endpoint="local:src", status_code=None, error_message=error))
+        assert client.get("/stats").json()["bitbucket"] == {
+            "calls": 3, "errors": 1, "error_rate": 0.3333}
 
     def test_an_empty_history_gives_zeros_and_nulls_not_made_up_rates(
         self, client: TestClient

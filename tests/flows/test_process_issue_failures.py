@@ -16,6 +16,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from integrations.errors import PathRefused
 from integrations.standins.faults import Malformed, Status, Truncated
 from sdb_agent.errors import ConfigError
+from sdb_agent.result_text import describe_result
 from sdb_agent.targets import load_targets
 from tasks.commit import in_scope
 from tests.flows.agent import Agent, canned, subprocess_env
@@ -256,6 +257,9 @@ class TestPrefectShowsWhatHappened:
             "nothing was committed"
         assert {t.type.value for name, t in tasks.items() if name.startswith("edit ")} == {
             "FAILED"}
+        calls = agent.rows("SELECT count(*) AS n FROM llm_call_history")[0].n
+        assert result["llm_calls"] == calls == 1 + 3 * 3  # the spec, 3 files x 3 attempts
+        assert f"LLM: {calls} call(s)" in "\n".join(describe_result(result))
 
     def test_a_second_trigger_is_named_already_completed(self, agent: Agent) -> None:
         agent.script_canned()
