@@ -15,20 +15,26 @@ from sdb_agent.errors import SdbAgentError
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Plain help: typer's rich help shows a `<bool>` value after every flag (`--force <bool>`),
+# which reads as if the flag took one.
+PLAIN_HELP = {"rich_markup_mode": None}
+
 app = typer.Typer(
     help="Turn Jira issues into Bitbucket pull requests, with every step recorded.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    **PLAIN_HELP,
 )
 db_app = typer.Typer(
-    help="The history database: migrations and the embedded server.", no_args_is_help=True
+    help="The history database: migrations and the embedded server.", no_args_is_help=True,
+    **PLAIN_HELP,
 )
 app.add_typer(db_app, name="db")
 history_app = typer.Typer(help="What the agent did: runs, files, LLM and git-host calls.",
-                          invoke_without_command=True)
+                          invoke_without_command=True, **PLAIN_HELP)
 app.add_typer(history_app, name="history")
 prefect_app = typer.Typer(help="The local Prefect server used when PREFECT_API_URL is unset.",
-                          no_args_is_help=True)
+                          no_args_is_help=True, **PLAIN_HELP)
 app.add_typer(prefect_app, name="local-prefect")
 
 

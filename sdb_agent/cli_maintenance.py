@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from sdb_agent.cli import one_line_errors
+from sdb_agent.cli import PLAIN_HELP, one_line_errors
 
 maintenance_app = typer.Typer(
     help="Run a scheduled maintenance flow now (it is recorded like a scheduled run).",
     no_args_is_help=True,
+    **PLAIN_HELP,
 )
 
 
