@@ -31,7 +31,7 @@ from integrations.llm.schemas import Kind
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
 from tasks.context import current_task_run_id, llm_with, recorder_for, task_logger
-from tasks.limits import llm_slot
+from tasks.limits import file_slot, llm_slot
 from tasks.outcomes import FileOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -123,7 +123,7 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
         result: tuple[EditResult, str] | str = (
             f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}")
     else:
-        with llm_slot():
+        with file_slot(history_id), llm_slot():
             result = _attempt(llm_with(recorder), target, original, spec, default_encoding,
                               attempts)
     if not isinstance(result, str):

@@ -12,10 +12,14 @@ operation queues behind the server's single writer (about 0.4 s each with 10 at 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from weakref import WeakValueDictionary
 
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency, rate_limit
+from prefect.runtime import flow_run
 
 from sdb_agent.settings import Settings, get_settings
 
@@ -38,6 +42,25 @@ def llm_slot() -> AbstractContextManager[None]:
     if not get_settings().concurrency_limits:
         return nullcontext()
     return concurrency(LLM_LIMIT, occupy=1, strict=True)
+
+
+# One semaphore per flow run while any of its edits holds it (weak: nothing piles up).
+_file_slots: WeakValueDictionary[str, threading.BoundedSemaphore] = WeakValueDictionary()
+_file_slots_lock = threading.Lock()
+
+
+@contextmanager
+def file_slot(history_id: int) -> Iterator[None]:
+    """Hold one of the run's MAX_FILE_CONCURRENCY slots while a target file is edited (the
+    flow's task runner has more threads, for the spec and the branch beside the edits)."""
+    run = f"{flow_run.id}:{history_id}"
+    with _file_slots_lock:
+        slots = _file_slots.get(run)
+        if slots is None:
+            slots = threading.BoundedSemaphore(get_settings().max_file_concurrency)
+            _file_slots[run] = slots
+    with slots:
+        yield
 
 
 def spend_bitbucket_budget(requests: int) -> None:

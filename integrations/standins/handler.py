@@ -35,6 +35,10 @@ class StandinHandler(BaseHTTPRequestHandler):
         return self.server.standin  # type: ignore[attr-defined, no-any-return]
 
     def _serve(self) -> None:
+        with self.standin.answering():
+            self._answer()
+
+    def _answer(self) -> None:
         path, _, query = self.path.partition("?")
         request = RecordedRequest(
             method=self.command,

@@ -10,6 +10,8 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -33,6 +35,8 @@ class StandinServer:
         self.latency = latency
         self.faults = FaultPlan(self.supported_faults)
         self.requests: list[RecordedRequest] = []
+        self.most_in_flight = 0  # the most requests it was answering at once
+        self._in_flight = 0
         self._record_lock = threading.Lock()
         self._httpd: _Httpd | None = None
         self._thread: threading.Thread | None = None
@@ -108,6 +112,18 @@ class StandinServer:
     def record(self, request: RecordedRequest) -> None:
         with self._record_lock:
             self.requests.append(request)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Counts the requests being answered at once (clients' concurrency is observable)."""
+        with self._record_lock:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._record_lock:
+                self._in_flight -= 1
 
     @property
     def faults_served(self) -> int:

@@ -9,6 +9,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
+from sdb_agent.settings import get_settings
 from tests.flows.agent import Agent
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -132,3 +133,16 @@ class TestSharedLimits:
         assert bitbucket.limit == 1000 and bitbucket.slot_decay_per_second == pytest.approx(
             1000 / 3600)
 
+
+
+class TestFileConcurrency:
+    @pytest.mark.parametrize(("limit", "most"), [("1", 1), ("8", 3)])
+    def test_max_file_concurrency_bounds_the_files_edited_at_once(
+        self, agent: Agent, monkeypatch: pytest.MonkeyPatch, limit: str, most: int
+    ) -> None:
+        monkeypatch.setenv("MAX_FILE_CONCURRENCY", limit)
+        get_settings.cache_clear()
+        agent.script_canned()
+        agent.llm.latency = 0.3  # long enough for three edits to overlap when allowed to
+        assert agent.run()["outcome"] == "completed"
+        assert agent.llm.most_in_flight == most
