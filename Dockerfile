@@ -10,8 +10,9 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 agent
 WORKDIR /app
 
-COPY requirements.lock pyproject.toml ./
-RUN pip install --no-cache-dir -r requirements.lock
+# The runtime lock: the same pins as requirements.lock, without the test and lint tools.
+COPY requirements-runtime.lock pyproject.toml ./
+RUN pip install --no-cache-dir -r requirements-runtime.lock
 
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . && chown -R agent:agent /app

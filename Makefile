@@ -58,9 +58,10 @@ demo: $(STAMP) ## run the main job on the embedded defaults
 bench: $(STAMP) ## benchmarks (not tests): medians and ratios
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-lock: ## re-resolve the lock file from pyproject.toml
+lock: ## re-resolve the lock files from pyproject.toml (the image's runtime lock keeps the same pins)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --universal -c requirements.lock -o requirements-runtime.lock
 
 clean: ## remove the virtual environment (the embedded database in .data/ is kept)
 	rm -rf $(VENV)

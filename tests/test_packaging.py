@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 
-from sdb_agent.settings import Settings
+from sdb_agent.settings import Settings, load_settings
+from sdb_agent.targets import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +45,59 @@ class TestComposeFile:
         assert [f["path"] for f in agent["env_file"]] == ["./agent.env"]
         missing = setting_names() - given - {"SDB_DATA_DIR", "API_TOKEN", "JIRA_WEBHOOK_TOKEN"}
         assert missing == set()
+
+
+def interpolated(value: str, env: dict[str, str]) -> str:
+    """Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?message}` against `env`."""
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        if name in env and (env[name] or op != ":-"):
+            return env[name]
+        if op == ":?":
+            raise AssertionError(f"compose refuses to start without {name}: {arg}")
+        return arg if op == ":-" else ""
+    return re.sub(r"\$\{([A-Z_]+)(:-|:\?)?([^}]*)\}", one, value)
+
+
+class TestComposeStartsTheAgent:
+    """compose is not installed here: its environment is interpolated as compose does and fed
+    to the settings loader, so a value that would stop the agent at start fails here."""
+
+    REQUIRED = {"POSTGRES_PASSWORD": "pw", "JIRA_WEBHOOK_SECRET": "hook-secret"}
+
+    @pytest.mark.parametrize("service", ["agent", "worker"])
+    def test_each_agent_service_has_settings_that_load(
+        self, service: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+        environment = compose["services"][service]["environment"]
+        for name in list(os.environ):
+            if name.upper() in setting_names() or name.startswith(("SMTP_", "JIRA_")):
+                monkeypatch.delenv(name)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, interpolated(str(value), self.REQUIRED))
+        settings = load_settings()
+        assert settings.http_host == "0.0.0.0" and settings.jira_webhook_secret is not None
+
+    def test_the_prefect_server_image_is_the_locked_prefect_version(self) -> None:
+        compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+        locked = re.search(r"^prefect==(\S+)$", (ROOT / "requirements.lock").read_text(), re.M)
+        assert locked is not None
+        image = compose["services"]["prefect-server"]["image"]
+        assert image == f"prefecthq/prefect:{locked.group(1)}-python3.11"
+
+    def test_the_runtime_lock_has_the_same_pins_without_the_test_tools(self) -> None:
+        def pins(name: str) -> dict[str, str]:
+            return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / name).read_text(),
+                                   re.M))
+        runtime, full = pins("requirements-runtime.lock"), pins("requirements.lock")
+        assert {name: full.get(name) for name in runtime} == runtime
+        assert not {"pytest", "ruff", "mypy", "schemathesis"} & set(runtime)
+
+    def test_the_mounted_targets_file_exists_and_loads(self) -> None:
+        assert load_targets(ROOT / "config" / "targets.yaml").targets
+        ignored = (ROOT / ".dockerignore").read_text().split()
+        assert {".venv/", ".data/", ".git/"} <= set(ignored)
 
 
 class TestDockerfile:
