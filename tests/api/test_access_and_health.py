@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -101,6 +102,17 @@ class TestTheBearerToken:
     def test_without_api_token_the_read_routes_are_open(self, client: TestClient) -> None:
         assert client.get("/stats").status_code == 200
         assert client.get("/history").status_code == 200
+
+
+class TestTheDocsPage:
+    def test_it_loads_swagger_ui_from_the_app_not_a_cdn(self, client: TestClient) -> None:
+        page = client.get("/docs").text
+        scripts = re.findall(r'(?:src|href)="([^"]+)"', page)
+        assert scripts and all(url.startswith("/") for url in scripts), scripts
+        for url in scripts:
+            served = client.get(url)
+            assert served.status_code == 200 and len(served.content) > 1000, url
+        assert client.get("/docs/assets/../../etc/passwd").status_code == 404
 
 
 class TestHostileReadParameters:
