@@ -18,12 +18,6 @@ from db.models import LlmCallHistory as Call
 CONTENT_COLUMNS = ("original_content", "modified_content")
 
 
-def recent_runs(engine: Engine, *, limit: int) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT * FROM v_recent_issues LIMIT :limit"), {"limit": limit})
-        return [dict(row._mapping) for row in rows]
-
-
 @dataclass(frozen=True)
 class RunFilter:
     status: str | None = None

@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
 from sdb_agent.errors import SdbAgentError
+
+RUN_STATUSES = ("queued", "processing", "completed", "failed")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -178,21 +181,50 @@ def process(
 
 @history_app.callback()
 @one_line_errors
-def history_list(
+def history_recent(
     ctx: typer.Context,
     limit: int = typer.Option(20, min=1, max=500, help="How many runs, newest first."),
 ) -> None:
-    """List recent issue runs with their file and LLM-call counts and cost."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from db.history_queries import recent_runs
+    """List recent issue runs (the same as `history list`)."""
+    if ctx.invoked_subcommand is None:
+        _print_runs(status=None, issue=None, since=None, limit=limit)
+
+
+@history_app.command("list")
+@one_line_errors
+def history_list(
+    status: Annotated[str | None, typer.Option(
+        help="queued, processing, completed or failed.")] = None,
+    issue: Annotated[str | None, typer.Option(help="Only this issue key.")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        help="Created at or after (a date, or a date and time; UTC).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 20,
+) -> None:
+    """List issue runs with their files, LLM calls, cost, PR and error."""
+    if status is not None and status not in RUN_STATUSES:
+        raise SdbAgentError(f"--status must be one of {', '.join(RUN_STATUSES)}")
+    _print_runs(status=status, issue=issue, since=since, limit=limit)
+
+
+def _print_runs(*, status: str | None, issue: str | None, since: datetime | None,
+                limit: int) -> None:
+    from db.history_queries import RunFilter, list_runs
     from db.session import get_engine
 
-    for run in recent_runs(get_engine(), limit=limit):
-        cost = "unpriced" if run["total_llm_cost"] is None else f"${run['total_llm_cost']:.4f}"
+    when = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+    runs = list_runs(get_engine(), filters=RunFilter(status=status, issue_key=issue, since=when),
+                     limit=limit)
+    for run in runs:
+        cost = ("unpriced" if run["llm_calls"] and not run["llm_priced_calls"]
+                else f"${run['llm_cost'] or 0:.4f}")
         typer.echo(f"#{run['id']:<6} {run['issue_key']:<12} {run['status']:<10} "
-                   f"files={run['file_count']} llm_calls={run['llm_call_count']} {cost} "
-                   f"{run['pr_url'] or ''}")
+                   f"{run['created_at'].astimezone(UTC):%Y-%m-%d %H:%M}Z "
+                   f"files={run['file_records']} "
+                   f"llm_calls={run['llm_calls']} {cost} {run['pr_url'] or ''}".rstrip())
+        if run["error_message"]:
+            typer.echo(f"        error: {run['error_message'].splitlines()[0][:200]}")
+    if not runs:
+        typer.echo("no runs match")
 
 
 @history_app.command("show")
