@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -166,8 +167,12 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
     edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(spec_future),
                           unmapped(targets.default_encoding))
     progress = FileProgress(issue.key, len(targets.targets))  # while the spec is being written
+    started = time.monotonic()
+    logger.info("%s: writing the spec (%s)", issue.key, settings.llm_model)
     try:
         spec = spec_future.result()  # the edits wait for it: its failure is the run's cause
+        logger.info("%s: spec written after %.1f s; editing %d file(s)", issue.key,
+                    time.monotonic() - started, len(targets.targets))
         by_path: dict[str, FileOutcome] = {}
         for future in as_completed(list(edits)):
             outcome = future.result(raise_on_failure=False)  # a failed file is Failed, not lost
@@ -175,6 +180,9 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
                 raise outcome
             by_path[outcome.path] = outcome
             progress.advance()
+            logger.info("%s: edited %d/%d after %.1f s: %s %s", issue.key, len(by_path),
+                        len(targets.targets), time.monotonic() - started, outcome.path,
+                        outcome.status)
         branch = branch_future.result()
     except Exception:
         _drop_empty_branch(history_id, name, base.commit)

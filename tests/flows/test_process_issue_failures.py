@@ -272,3 +272,19 @@ class TestPrefectShowsWhatHappened:
             runs = client.read_flow_runs(sort="EXPECTED_START_TIME_DESC", limit=1)
         assert (runs[0].state.type.value, runs[0].state.name) == ("COMPLETED", "AlreadyCompleted")
         assert first["pr"]["url"] in runs[0].state.message
+
+    def test_progress_is_printed_as_the_spec_and_each_file_finish(
+        self, agent: Agent, tmp_path: Path
+    ) -> None:
+        agent.script_canned()
+        issue_file = tmp_path / "issue.json"
+        issue_file.write_text(json.dumps(agent.payload), encoding="utf-8")
+        done = subprocess.run([CLI, "process", "--issue-file", str(issue_file)],
+                              env=subprocess_env(agent), capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        shown = done.stdout + done.stderr
+        for step in ("MAT-101: writing the spec", "MAT-101: spec written after",
+                     "MAT-101: edited 1/3 after", "MAT-101: edited 3/3 after",
+                     "outcome: completed"):
+            assert step in shown, step
