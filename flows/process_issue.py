@@ -197,7 +197,7 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
         left = None if _drop_empty_branch(history_id, name, base.commit) else branch.name
         result["branch"] = left
         return _finish_failed(history_id, issue, outcomes, result, left,
-                              "no target file could be edited; nothing was committed")
+                              "no target file could be edited; nothing was committed", started)
     files = {o.path: o.data for o in applied if o.data is not None}
     files[spec_file] = f"# {issue.key}: {issue.summary}\n\n{spec}\n".encode()
     commit = commit_changes(history_id, branch, base, files, targets, spec_file,
@@ -216,7 +216,8 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
                       error_message=f"failed files: {', '.join(failed)}" if failed else None,
                       pr_url=pr.url, branch_name=branch.name)
     publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=pr.url,
-                    summary_markdown=_summary(issue, spec, outcomes, cost_text, pr.url))
+                    summary_markdown=_summary(issue, spec, outcomes, costs,
+                                              time.monotonic() - started, pr.url))
     logger.info("%s: PR %s with %d of %d files", issue.key, pr.url, len(applied), len(outcomes))
     return {**result, "history_id": history_id, "flow_run_id": str(_flow_run_uuid())}
 
@@ -235,27 +236,35 @@ def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:
 
 
 def _finish_failed(history_id: int, issue: Issue, outcomes: list[FileOutcome],
-                   result: dict[str, Any], branch: str | None, reason: str) -> dict[str, Any]:
+                   result: dict[str, Any], branch: str | None, reason: str,
+                   started: float) -> dict[str, Any]:
     costs = issue_runs.run_costs(get_engine(), history_id)
     result |= {"outcome": "failed", **costs.figures()}
     issue_runs.finish(get_engine(), history_id=history_id, status="failed",
                       modified_files_count=0, result_data=result, error_message=reason,
                       pr_url=None, branch_name=branch)
-    cost_text = format_cost(costs.cost, costs.unpriced_calls)
     publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=None,
-                    summary_markdown=_summary(issue, result["spec_markdown"], outcomes,
-                                              cost_text, None, reason))
+                    summary_markdown=_summary(issue, result["spec_markdown"], outcomes, costs,
+                                              time.monotonic() - started, None, reason))
     get_run_logger().error("%s: %s", issue.key, reason)
     return {**result, "history_id": history_id, "error": reason}
 
 
-def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], cost_text: str,
-             pr_url: str | None, error: str | None = None) -> str:
+def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], costs: issue_runs.RunCosts,
+             elapsed: float, pr_url: str | None, error: str | None = None) -> str:
+    """The run at a glance for a team lead: outcome, time, spend, what failed and why."""
     excerpt = spec[:800] + (" …" if len(spec) > 800 else "")
+    changed = sum(o.status == "applied" for o in outcomes)
     lines = [f"# {issue.key}: {issue.summary}", "",
              f"**Pull request:** {pr_url}" if pr_url else f"**Failed:** {error}", "",
-             f"**LLM cost:** {cost_text}", "", "## Spec (excerpt)", excerpt]
+             "| duration | files changed | LLM calls | cache hits | tokens | LLM cost |",
+             "|---|---|---|---|---|---|",
+             f"| {elapsed:.1f} s | {changed} of {len(outcomes)} | {costs.calls} | "
+             f"{costs.cache_hits} | {costs.tokens} | "
+             f"{format_cost(costs.cost, costs.unpriced_calls)} |",
+             "", "## Spec (excerpt)", excerpt]
     errors = [o for o in outcomes if o.error]
     if errors:
-        lines += ["", "## Errors", *[f"- `{o.path}`: {o.error}" for o in errors]]
+        lines += ["", "## Not changed", *[
+            f"- `{o.path}` after {o.attempts} attempt(s): {o.error}" for o in errors]]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from decimal import Decimal
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -43,17 +44,44 @@ class FileProgress:
             self.last_sent = now
 
 
+def clickable(pr_url: str) -> str:
+    """A link a browser opens: the local git host's `local:///repo#branch` is the repository
+    directory as a file:// URL."""
+    if pr_url.startswith("local://"):
+        return "file://" + pr_url.removeprefix("local://").split("#", 1)[0]
+    return pr_url
+
+
+def _usd(cost: Decimal | None) -> str:
+    return "unpriced" if cost is None else f"${cost:.6f}"
+
+
+def files_table(outcomes: list[FileOutcome]) -> list[dict[str, object]]:
+    """One row per target file, then a totals row."""
+    rows: list[dict[str, object]] = [
+        {"path": o.path, "status": o.status, "summary": o.summary or (o.error or "")[:200],
+         "edits": o.edit_count, "hunks": o.hunk_count,
+         "encoding": o.final_encoding or o.original_encoding or "", "attempts": o.attempts,
+         "tokens": o.tokens, "cost": _usd(o.cost), "diff": o.diff_excerpt}
+        for o in outcomes]
+    costs = [o.cost for o in outcomes]
+    total = None if any(c is None for c in costs) else sum((c for c in costs if c), Decimal(0))
+    rows.append({"path": "total", "status": f"{sum(o.status == 'applied' for o in outcomes)} "
+                 f"of {len(outcomes)} changed", "summary": "",
+                 "edits": sum(o.edit_count for o in outcomes),
+                 "hunks": sum(o.hunk_count for o in outcomes), "encoding": "",
+                 "attempts": sum(o.attempts for o in outcomes),
+                 "tokens": sum(o.tokens for o in outcomes), "cost": _usd(total), "diff": ""})
+    return rows
+
+
 def publish_results(*, issue_key: str, outcomes: list[FileOutcome], pr_url: str | None,
                     summary_markdown: str) -> None:
     if pr_url:
-        create_link_artifact(pr_url, link_text=f"Pull request for {issue_key}",
+        create_link_artifact(clickable(pr_url), link_text=f"Pull request for {issue_key}",
                              key=artifact_key("pr", issue_key),
-                             description=f"{issue_key}: the pull request")
-    create_table_artifact(
-        [{"path": o.path, "encoding": o.final_encoding or o.original_encoding or "",
-          "edits": o.edit_count, "status": o.status, "tokens": o.tokens,
-          "cost": "unpriced" if o.cost is None else f"{o.cost:.6f}",
-          "error": (o.error or "")[:200]} for o in outcomes],
-        key=artifact_key("files", issue_key), description=f"{issue_key}: files")
+                             description=f"{issue_key}: the pull request ({pr_url})")
+    create_table_artifact(files_table(outcomes), key=artifact_key("files", issue_key),
+                          description=f"{issue_key}: files")
     create_markdown_artifact(summary_markdown, key=artifact_key("summary", issue_key),
                              description=f"{issue_key}: run summary")

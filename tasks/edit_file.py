@@ -35,6 +35,8 @@ from tasks.limits import file_slot, llm_slot
 from tasks.outcomes import FileOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
+DIFF_EXCERPT_CHARS = 600
+
 
 def _excerpt(text: str, spec: str, budget: int) -> tuple[str, str]:
     window = build_window(text, spec, token_budget=budget)
@@ -157,5 +159,6 @@ def _applied(history_id: int, target: Target, original: bytes | None, edited: Ed
         data=edited.data, summary=summary, edit_count=edited.edit_count,
         hunk_count=edited.hunk_count, original_encoding=edited.original_encoding,
         final_encoding=edited.final_encoding, eol=edited.eol.value, attempts=attempts.count,
+        diff_excerpt=edited.diff[:DIFF_EXCERPT_CHARS],
         tokens=attempts.tokens, cost=attempts.cost, duration_seconds=time.monotonic() - started,
         recording_failures=tuple(recording_failures))

@@ -27,11 +27,13 @@ class FileOutcome:
     cost: Decimal | None = Decimal(0)
     duration_seconds: float = 0.0
     recording_failures: tuple[str, ...] = ()
+    diff_excerpt: str = ""  # the start of the diff, for the files artifact
 
     def for_history(self) -> dict[str, Any]:
-        """JSON-safe summary for result_data and artifacts (no file bytes)."""
+        """JSON-safe summary for result_data (no file bytes; the diff is in its own row)."""
         values = asdict(self)
         values.pop("data")
+        values.pop("diff_excerpt")
         values["cost"] = None if self.cost is None else str(self.cost)
         values["recording_failures"] = list(self.recording_failures)
         return values

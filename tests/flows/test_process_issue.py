@@ -3,6 +3,7 @@ real Prefect API."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -79,6 +80,12 @@ class TestHappyPath:
         )
         assert "src/MaterialDB.cpp" in str(found["files-mat-101"].data)
         assert "LLM cost" in found["summary-mat-101"].data
+        assert "| 3 of 3 | 4 | 0 |" in found["summary-mat-101"].data  # files, calls, cache hits
+        table = json.loads(found["files-mat-101"].data)
+        assert [row["path"] for row in table][-1] == "total"
+        assert table[-1]["status"] == "3 of 3 changed" and table[-1]["cost"].startswith("$")
+        cpp = next(row for row in table if row["path"] == "src/MaterialDB.cpp")
+        assert cpp["summary"] and cpp["hunks"] == 1 and cpp["diff"].startswith("---")
         assert found["files-progress-mat-101"].data == 100.0
 
     def test_a_second_trigger_reports_already_completed_without_spending(
