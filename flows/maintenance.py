@@ -115,11 +115,12 @@ def cleanup_retention(now: datetime | None = None) -> dict[str, Any]:
 
 
 @flow(name="daily-cost-report")
-def daily_cost_report(today: date | None = None) -> dict[str, Any]:
-    """Yesterday's LLM cost (report time zone) as artifacts, and by email when configured."""
+def daily_cost_report(today: date | None = None, day: date | None = None) -> dict[str, Any]:
+    """A day's LLM cost (report time zone) as artifacts, and by email when configured: the
+    given `day` (today's means so far), else the day before `today` (default: yesterday)."""
     settings = _started()
     tz = ZoneInfo(settings.report_timezone)
-    day = (today or clock.today(tz)) - timedelta(days=1)
+    day = day or (today or clock.today(tz)) - timedelta(days=1)
     with recorded_run(engine(), flow_name="daily-cost-report",
                       flow_run_id=current_flow_run_id()) as figures:
         calls, runs = cost_report.load_task(day=day, tz=tz)

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
 from reports.cost_chart import cost_chart_png
 from reports.cost_render import title, to_html, to_text
 from reports.cost_report import CostReport
+from sdb_agent import clock
 
 CSV_COLUMNS = ["id", "created_at", "issue_key", "call_type", "model", "prompt_tokens",
                "completion_tokens", "total_tokens", "cached_tokens", "estimated_cost",
@@ -32,12 +33,14 @@ def build_email(report: CostReport, *, sender: str, recipients: list[str]) -> Em
     message["Subject"] = f"{alert}{title(report)}"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = make_msgid(domain="sdb-agent.local")
     message.set_content(to_text(report))
     chart_cid = make_msgid(domain="sdb-agent.local")
     message.add_alternative(to_html(report, chart_cid=chart_cid[1:-1]), subtype="html")
     html_part = message.get_payload()[1]  # type: ignore[index]
     html_part.add_related(chart_png(report), maintype="image", subtype="png", cid=chart_cid,
-                          filename="cost-by-model.png")
+                          filename="cost-by-model.png", disposition="inline")
     message.add_attachment(calls_csv(report).encode(), maintype="text", subtype="csv",
                            filename=f"llm-calls-{report.day}.csv")
     return message

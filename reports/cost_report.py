@@ -116,7 +116,7 @@ def build_report(
     )
     if budget_usd is not None and cost > budget_usd:
         report.alerts.append(
-            f"ALERT: LLM cost ${cost:,.2f} on {day} is over the daily budget ${budget_usd:,.2f}"
+            f"ALERT: LLM cost ${cost:,.4f} on {day} is over the daily budget ${budget_usd:,.4f}"
         )
     if unpriced:
         report.alerts.append(

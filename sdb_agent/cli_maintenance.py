@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -68,11 +69,26 @@ def cleanup_retention() -> None:
 
 @maintenance_app.command("daily-cost-report")
 @one_line_errors
-def daily_cost_report() -> None:
-    """Build (and email, if SMTP is configured) yesterday's LLM cost report."""
-    from flows.maintenance import daily_cost_report as flow
+def daily_cost_report(
+    day: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="The day to report (report time zone); default yesterday.")
+    ] = None,
+    today: Annotated[bool, typer.Option(
+        "--today", help="Report today so far instead of yesterday.")] = False,
+) -> None:
+    """Build (and email, if SMTP is configured) a day's LLM cost report, yesterday's by default."""
+    from zoneinfo import ZoneInfo
 
-    _run(flow)
+    from flows.maintenance import daily_cost_report as flow
+    from sdb_agent import clock
+    from sdb_agent.errors import ConfigError
+    from sdb_agent.settings import get_settings
+
+    if day is not None and today:
+        raise ConfigError("give --day or --today, not both")
+    chosen = clock.today(ZoneInfo(get_settings().report_timezone)) if today else (
+        day.date() if day else None)
+    _run(flow, day=chosen)
 
 
 @maintenance_app.command("reap-stale-runs")

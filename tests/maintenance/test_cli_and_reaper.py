@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,18 @@ class TestTheMaintenanceCommands:
         runner.invoke(app, ["maintenance", "create-partitions", "--premake", "5"])
         again = runner.invoke(app, ["maintenance", "create-partitions", "--premake", "5"])
         assert again.exit_code == 0 and json.loads(again.stdout)["created"] == []
+
+    def test_the_cost_report_takes_a_day_or_today_so_far(
+        self, maintenance_env: Path, pinned_clock: datetime
+    ) -> None:
+        today = runner.invoke(app, ["maintenance", "daily-cost-report", "--today"])
+        assert today.exit_code == 0, today.output
+        assert json.loads(today.stdout)["day"] == pinned_clock.date().isoformat()
+        chosen = runner.invoke(app, ["maintenance", "daily-cost-report", "--day", "2026-02-28"])
+        assert json.loads(chosen.stdout)["day"] == "2026-02-28"
+        both = runner.invoke(app, ["maintenance", "daily-cost-report", "--today", "--day",
+                                   "2026-02-28"])
+        assert both.exit_code == 1 and "--day or --today" in both.stderr
 
     def test_a_product_error_is_one_line_and_exit_1(
         self, maintenance_env: Path, monkeypatch: pytest.MonkeyPatch

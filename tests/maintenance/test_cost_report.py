@@ -34,6 +34,11 @@ TODAY = date(2026, 11, 20)  # report day: 2026-11-19 in Asia/Seoul = 11-18 15:00
 IN_DAY = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
 
 
+def image_disposition(message: EmailMessage) -> str | None:
+    [image] = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    return image.get_content_disposition()
+
+
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
@@ -122,7 +127,10 @@ class TestTheEmailedReport:
         assert message["Subject"].startswith("[over budget] LLM cost report for 2026-11-19")
         html = message.get_body(("html",)).get_content()
         text = message.get_body(("plain",)).get_content()
-        assert text.splitlines()[0].startswith("ALERT: LLM cost $0.66 on 2026-11-19 is over")
+        assert text.splitlines()[0] == ("ALERT: LLM cost $0.6600 on 2026-11-19 is over the daily "
+                                        "budget $0.5000")
+        assert message["Message-ID"].endswith("@sdb-agent.local>") and message["Date"]
+        assert image_disposition(message) == "inline"
         assert "ALERT" in html.split("<h2>")[0]
         assert "1 unpriced call(s)" in text
         mystery_row = html.split("mystery-model")[1].split("</tr>")[0]
@@ -153,6 +161,15 @@ class TestTheEmailedReport:
         assert (figures["p50_seconds"], figures["p95_seconds"]) == (60.0, 78.0)
         table = artifacts(flow_run_id(engine))["daily-cost-report-table"]
         assert '"unpriced_calls": 1' in str(table.data)
+
+
+class TestChoosingTheDay:
+    def test_a_given_day_is_reported_instead_of_yesterday(
+        self, maintenance_env: Path, seoul: None, engine: Engine
+    ) -> None:
+        seed(engine)
+        figures = daily_cost_report(day=date(2026, 11, 19))
+        assert figures["day"] == "2026-11-19" and figures["calls"] == 5
 
 
 class TestWithoutSmtp:

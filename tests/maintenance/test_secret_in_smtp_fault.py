@@ -104,3 +104,16 @@ class TestAnEchoedSmtpPassword:
         assert "535" in seen["Prefect logs"]
         leaked = [sink for sink, text in seen.items() if SMTP_PASSWORD in text]
         assert leaked == []
+
+    def test_from_the_command_line_is_one_error_line_and_exit_1(
+        self, echoing_smtp: EchoingAuthenticator
+    ) -> None:
+        from typer.testing import CliRunner
+
+        from sdb_agent.cli import app
+
+        done = CliRunner().invoke(app, ["maintenance", "daily-cost-report"])
+        assert done.exit_code == 1 and len(echoing_smtp.sessions) == 1
+        assert done.stderr.strip().splitlines()[-1] == (
+            "error: SMTP server answered 535: 5.7.8 Authentication failed for password ***")
+        assert SMTP_PASSWORD not in done.output
