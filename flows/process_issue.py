@@ -266,5 +266,5 @@ def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], costs: issue_
     errors = [o for o in outcomes if o.error]
     if errors:
         lines += ["", "## Not changed", *[
-            f"- `{o.path}` after {o.attempts} attempt(s): {o.error}" for o in errors]]
+            f"- `{o.path}`: {o.reason or o.error}" for o in errors]]
     return "\n".join(lines)

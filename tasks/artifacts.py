@@ -59,7 +59,7 @@ def _usd(cost: Decimal | None) -> str:
 def files_table(outcomes: list[FileOutcome]) -> list[dict[str, object]]:
     """One row per target file, then a totals row."""
     rows: list[dict[str, object]] = [
-        {"path": o.path, "status": o.status, "summary": o.summary or (o.error or "")[:200],
+        {"path": o.path, "status": o.status, "summary": o.summary or o.reason,
          "edits": o.edit_count, "hunks": o.hunk_count,
          "encoding": o.final_encoding or o.original_encoding or "", "attempts": o.attempts,
          "tokens": o.tokens, "cost": _usd(o.cost), "diff": o.diff_excerpt}

@@ -18,6 +18,7 @@ from editing import (
     EditError,
     EditResult,
     FileRefusedError,
+    FileTooLargeError,
     apply_edits,
     build_window,
     create_file,
@@ -31,6 +32,7 @@ from integrations.llm.schemas import Kind
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
 from tasks.context import current_task_run_id, llm_with, recorder_for, task_logger
+from tasks.failure_words import for_people
 from tasks.limits import file_slot, llm_slot
 from tasks.outcomes import FileOutcome
 from tasks.retry import BACKOFF, JITTER, database_hiccup
@@ -92,24 +94,25 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
 
 
 def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
-             default_encoding: str | None, attempts: _Attempts) -> tuple[EditResult, str] | str:
+             default_encoding: str | None,
+             attempts: _Attempts) -> tuple[EditResult, str] | Exception:
     """Up to EDIT_ATTEMPTS answers, each failure fed back; the edit, or the last error."""
     feedback: list[str] = []
-    error = "no attempt made"
+    error: Exception = EditError("no attempt made")
     while attempts.count < get_settings().edit_attempts:
         attempts.count += 1
         try:
             return _propose(llm, target, original, spec, default_encoding, feedback, attempts)
         except LlmOutputError as exc:  # an answer the model can mend: before IntegrationError
-            error = str(exc)
+            error = exc
             feedback.append(exc.feedback)
         except (FileRefusedError, IntegrationError) as exc:
-            return str(exc)
+            return exc
         except EditError as exc:
-            error = str(exc)
-            feedback.append(error)
+            error = exc
+            feedback.append(str(exc))
         task_logger().warning("%s: attempt %d failed: %s", target.path, attempts.count,
-                              error[:300])
+                              str(error)[:300])
     return error
 
 
@@ -122,25 +125,27 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
     action = "created" if original is None else "modified"
     attempts = _Attempts()
     if original is not None and len(original) > target.max_bytes:
-        result: tuple[EditResult, str] | str = (
+        result: tuple[EditResult, str] | Exception = FileTooLargeError(
             f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}")
     else:
         with file_slot(history_id), llm_slot():
             result = _attempt(llm_with(recorder), target, original, spec, default_encoding,
                               attempts)
-    if not isinstance(result, str):
+    if not isinstance(result, Exception):
         edited, summary = result
         return _applied(history_id, target, original, edited, summary, action, attempts,
                         default_encoding, recorder.failures, started)
+    error = str(result)
     record_file(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
-                path=target.path, action=action, outcome="failed", error_message=result,
+                path=target.path, action=action, outcome="failed", error_message=error,
                 original_content=_text_of(original, target.encoding, default_encoding)
                 if original is not None and len(original) <= target.max_bytes else None)
-    failed = FileOutcome(path=target.path, status="failed", action=action, error=result,
-                         attempts=attempts.count, tokens=attempts.tokens, cost=attempts.cost,
-                         duration_seconds=time.monotonic() - started,
+    reason = for_people(result, attempts.count)
+    failed = FileOutcome(path=target.path, status="failed", action=action, error=error,
+                         reason=reason, attempts=attempts.count, tokens=attempts.tokens,
+                         cost=attempts.cost, duration_seconds=time.monotonic() - started,
                          recording_failures=tuple(recorder.failures))
-    return Failed(message=f"{target.path}: {result[:500]}", data=failed)  # red in the UI
+    return Failed(message=f"{target.path}: {reason}. {error[:400]}", data=failed)  # red
 
 
 def _applied(history_id: int, target: Target, original: bytes | None, edited: EditResult,

@@ -16,7 +16,8 @@ class FileOutcome:
     action: Literal["modified", "created"]
     data: bytes | None = field(default=None, repr=False)
     summary: str = ""
-    error: str | None = None
+    error: str | None = None  # the engine's or service's message (also sent to the model)
+    reason: str = ""  # the same in words for people (tasks/failure_words.py)
     edit_count: int = 0
     hunk_count: int = 0
     original_encoding: str | None = None

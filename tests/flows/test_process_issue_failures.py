@@ -20,6 +20,7 @@ from sdb_agent.result_text import describe_result
 from sdb_agent.targets import load_targets
 from tasks.commit import in_scope
 from tests.flows.agent import Agent, canned, subprocess_env
+from tests.flows.test_process_issue import artifacts_of
 
 CLI = str(Path(sys.executable).parent / "sdb-agent")
 
@@ -243,7 +244,13 @@ class TestPrefectShowsWhatHappened:
         assert (state.type.value, state.name) == ("COMPLETED", "Partial")
         assert "not changed: python/materials.py" in state.message
         assert tasks["edit python/materials.py"].type.value == "FAILED"
+        assert tasks["edit python/materials.py"].message.startswith(
+            "python/materials.py: the model's change did not match the file's current text "
+            "(after 3 attempt(s)).")
         assert "no such line" in tasks["edit python/materials.py"].message
+        summary = artifacts_of(result["flow_run_id"])["summary-mat-101"].data
+        assert ("- `python/materials.py`: the model's change did not match the file's current "
+                "text (after 3 attempt(s))") in summary
         assert tasks["edit src/MaterialDB.cpp"].type.value == "COMPLETED"
 
     def test_a_run_where_every_file_failed_is_failed_with_the_reason(self, agent: Agent) -> None:
