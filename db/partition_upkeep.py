@@ -59,9 +59,11 @@ def stray_months(conn: Connection, table: str) -> dict[Month, int]:
 def move_into_new_partition(conn: Connection, table: str, month: Month) -> int:
     """Move the month's rows out of DEFAULT into a new partition; the caller's transaction."""
     default = default_partition_name(table)
-    bounds = {"lo": month.first_day.isoformat(), "hi": month.shift(1).first_day.isoformat()}
-    where = "created_at >= CAST(:lo AS date) AT TIME ZONE 'UTC' " \
-        "AND created_at < CAST(:hi AS date) AT TIME ZONE 'UTC'"
+    # UTC instants, whatever the session's time zone (`date AT TIME ZONE` would read the date
+    # in the session's zone first: under Asia/Seoul that moved the bounds by 18 hours)
+    bounds = {"lo": f"{month.first_day.isoformat()} 00:00+00",
+              "hi": f"{month.shift(1).first_day.isoformat()} 00:00+00"}
+    where = "created_at >= CAST(:lo AS timestamptz) AND created_at < CAST(:hi AS timestamptz)"
     conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     conn.execute(text(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE'))
     conn.execute(

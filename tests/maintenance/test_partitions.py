@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
 
 from db.models import PARTITIONED_TABLES, LlmCallHistory
 from db.partition_upkeep import ensure_partitions
@@ -56,8 +58,20 @@ class TestPartitionsAreKeptAhead:
         assert (again.created, again.moved_rows, again.analyzed) == ([], {}, [])
 
 
+@pytest.fixture(params=["UTC", "Asia/Seoul", "America/St_Johns"])
+def session_zone_engine(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The test's database seen by sessions in another time zone (PostgreSQL's own setting
+    follows the server's TZ, so a server started in Seoul has Seoul sessions)."""
+    zoned = create_engine(engine.url, connect_args={"options": f"-c timezone={request.param}"})
+    yield zoned
+    zoned.dispose()
+
+
 class TestRowsInTheDefaultPartition:
-    def test_they_are_moved_into_their_new_month_and_reported(self, engine: Engine) -> None:
+    def test_they_are_moved_into_their_new_month_and_reported(
+        self, session_zone_engine: Engine
+    ) -> None:
+        engine = session_zone_engine
         drop_month_partitions(engine)
         issue = add_issue(engine, "MAT-1", at=datetime(2026, 11, 1, tzinfo=UTC))
         stray = [add_call(engine, issue, at=datetime(2030, 5, d, 12, tzinfo=UTC))
