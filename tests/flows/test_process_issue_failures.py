@@ -36,7 +36,7 @@ def script_spec_and(agent: Agent, *, skip: str | None = None) -> None:
 
 
 class TestOneFileFailing:
-    def test_a_file_whose_edits_never_apply_fails_alone_and_the_pr_says_why(
+    def test_a_file_whose_edits_never_apply_fails_alone_and_every_view_says_why(
         self, agent: Agent
     ) -> None:
         script_spec_and(agent, skip="python/materials.py")
@@ -57,6 +57,19 @@ class TestOneFileFailing:
         run = agent.runs()[-1]
         assert run.status == "completed" and run.modified_files_count == 2
         assert "python/materials.py" in run.error_message
+        # what Prefect shows: a Partial run, the failed file's task red, in words for people
+        state, tasks = prefect_view(result["flow_run_id"])
+        assert (state.type.value, state.name) == ("COMPLETED", "Partial")
+        assert "not changed: python/materials.py" in state.message
+        assert tasks["edit python/materials.py"].type.value == "FAILED"
+        assert tasks["edit python/materials.py"].message.startswith(
+            "python/materials.py: the model's change did not match the file's current text "
+            "(after 3 attempt(s)).")
+        assert "no such line" in tasks["edit python/materials.py"].message
+        summary = artifacts_of(result["flow_run_id"])["summary-mat-101"].data
+        assert ("- `python/materials.py`: the model's change did not match the file's current "
+                "text (after 3 attempt(s))") in summary
+        assert tasks["edit src/MaterialDB.cpp"].type.value == "COMPLETED"
 
     @pytest.mark.parametrize(("bad_answer", "told"), [
         (BAD_EDIT, "no such line"),
@@ -234,25 +247,6 @@ def prefect_view(flow_run_id: str) -> tuple[Any, dict[str, Any]]:
 
 
 class TestPrefectShowsWhatHappened:
-    def test_a_partly_successful_run_is_completed_as_partial_with_its_failed_file_red(
-        self, agent: Agent
-    ) -> None:
-        script_spec_and(agent, skip="python/materials.py")
-        agent.llm.script("file_edits", BAD_EDIT, path="python/materials.py")
-        result = agent.run()
-        state, tasks = prefect_view(result["flow_run_id"])
-        assert (state.type.value, state.name) == ("COMPLETED", "Partial")
-        assert "not changed: python/materials.py" in state.message
-        assert tasks["edit python/materials.py"].type.value == "FAILED"
-        assert tasks["edit python/materials.py"].message.startswith(
-            "python/materials.py: the model's change did not match the file's current text "
-            "(after 3 attempt(s)).")
-        assert "no such line" in tasks["edit python/materials.py"].message
-        summary = artifacts_of(result["flow_run_id"])["summary-mat-101"].data
-        assert ("- `python/materials.py`: the model's change did not match the file's current "
-                "text (after 3 attempt(s))") in summary
-        assert tasks["edit src/MaterialDB.cpp"].type.value == "COMPLETED"
-
     def test_a_run_where_every_file_failed_is_failed_with_the_reason(self, agent: Agent) -> None:
         agent.llm.script("issue_spec", canned()["issue_spec"])
         agent.llm.script("file_edits", BAD_EDIT)
