@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_JSON_DEPTH = 64
@@ -63,14 +64,15 @@ def scrub_text(value: str) -> str:
 
 def json_for_postgres(value: Any) -> str:
     """The JSON text of `value` that `jsonb` accepts: every string and key scrubbed."""
-    return json.dumps(_scrubbed(value), ensure_ascii=False, default=str)
+    return json.dumps(map_strings(value, scrub_text), ensure_ascii=False, default=str)
 
 
-def _scrubbed(value: Any) -> Any:
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A copy of a JSON-like value with `change` applied to every string and key."""
     if isinstance(value, str):
-        return scrub_text(value)
+        return change(value)
     if isinstance(value, dict):
-        return {scrub_text(str(k)): _scrubbed(v) for k, v in value.items()}
+        return {change(str(k)): map_strings(v, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrubbed(v) for v in value]
+        return [map_strings(v, change) for v in value]
     return value

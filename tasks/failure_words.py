@@ -30,7 +30,7 @@ _WORDS: tuple[tuple[type[BaseException], str], ...] = (
     (UnencodableTextError, "the new text holds a character the file's encoding cannot store"),
     (AmbiguousEncodingError, "the file's encoding is ambiguous: set `encoding:` for it in "
                              "TARGETS_FILE"),
-    ((EncodingConfigError), "the configured encoding cannot be used for this file"),
+    (EncodingConfigError, "the configured encoding cannot be used for this file"),
     (UndecodableFileError, "the file's encoding could not be recognised: set `encoding:` for "
                            "it in TARGETS_FILE"),
     (FileTooLargeError, "the file is larger than its max_bytes in TARGETS_FILE"),

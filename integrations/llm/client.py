@@ -26,7 +26,7 @@ from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
 from integrations.recording import LlmCall, LlmRecorder
 from sdb_agent.redaction import redact
-from sdb_agent.storable import UnstorableInput, check_json
+from sdb_agent.storable import UnstorableInput, check_json, map_strings
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000
@@ -204,16 +204,7 @@ def _validated(kind: Kind, response: Any) -> dict[str, Any]:
         raise LlmOutputError(f"{name}: {exc}", feedback=(
             f"Your answer was unusable: {exc}. Answer again without NUL characters or "
             "unpaired surrogate escapes.")) from None
-    return _masked(data)
-
-
-def _masked(value: Any) -> Any:
-    """The answer with every configured secret masked: a model that repeats a credential (a
-    prompt injection asking it to) cannot carry it into a commit, a PR or the history."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
+    # masked: a model that repeats a credential (a prompt injection asking it to) cannot
+    # carry it into a commit, a PR or the history
+    masked: dict[str, Any] = map_strings(data, redact)
+    return masked
