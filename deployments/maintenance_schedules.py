@@ -27,7 +27,6 @@ TAGS = ["maintenance"]
 def maintenance_deployments(*, settings: Settings | None = None) -> list[RunnerDeployment]:
     """One deployment per maintenance flow, named after the flow, with its schedule."""
     settings = settings or get_settings()
-    hour, minute = (int(part) for part in settings.report_time.split(":")[:2])
     return [
         create_partitions.to_deployment(
             name="create-partitions", schedule=Cron("15 0 * * *", timezone="UTC"), tags=TAGS),
@@ -37,8 +36,14 @@ def maintenance_deployments(*, settings: Settings | None = None) -> list[RunnerD
             name="cleanup-retention", schedule=Cron("30 2 * * *", timezone="UTC"), tags=TAGS),
         daily_cost_report.to_deployment(
             name="daily-cost-report",
-            schedule=Cron(f"{minute} {hour} * * *", timezone=settings.report_timezone),
+            schedule=Cron(report_cron(settings), timezone=settings.report_timezone),
             tags=TAGS),
         reap_stale_runs_flow.to_deployment(
             name="reap-stale-runs", schedule=Interval(timedelta(minutes=10)), tags=TAGS),
     ]
+
+
+def report_cron(settings: Settings) -> str:
+    """The cost report's daily cron line at `REPORT_TIME` (read in `REPORT_TIMEZONE`)."""
+    hour, minute = (int(part) for part in settings.report_time.split(":")[:2])
+    return f"{minute} {hour} * * *"

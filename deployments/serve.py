@@ -24,6 +24,7 @@ from db.migrate import require_current_schema
 from db.session import get_engine
 from deployments.http.app import create_app
 from deployments.maintenance_schedules import maintenance_deployments
+from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, registered_pools
 from flows.process_issue import process_issue
 from sdb_agent import redaction
 from sdb_agent.errors import ConfigError, SdbAgentError
@@ -97,24 +98,50 @@ def serve_forever(settings: Settings) -> None:
         api = prefect_api_url()
         require_current_schema(get_engine())
         ensure_limits(settings)
-        deployments = [process_issue_deployment(settings),
-                       *maintenance_deployments(settings=settings)]
-        for deployment in deployments:  # registered before the webhook can name one
-            deployment.apply()
         http = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host,
                                              port=settings.http_port, log_level="info"))
-        web = threading.Thread(target=http.run, kwargs={"sockets": [listener]}, name="http",
-                               daemon=True)
-        web.start()
-        logger.warning("serving %d deployments on %s; webhook and API on http://%s:%d",
-                       len(deployments), api, settings.http_host, settings.http_port)
-        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
-        except (_Stop, KeyboardInterrupt) as reason:
-            logger.warning("stopping on %s", reason or "interrupt")
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            http.should_exit = True
-            web.join(timeout=15)
+        if settings.serve_runner:
+            _serve_with_runner(settings, http, listener, api)
+        else:
+            _serve_http_only(settings, http, listener, api)
+
+
+def _serve_with_runner(settings: Settings, http: uvicorn.Server, listener: socket.socket,
+                       api: str) -> None:
+    refuse_pool_deployments()
+    deployments = [process_issue_deployment(settings),
+                   *maintenance_deployments(settings=settings)]
+    for deployment in deployments:  # registered before the webhook can name one
+        deployment.apply()
+    web = threading.Thread(target=http.run, kwargs={"sockets": [listener]}, name="http",
+                           daemon=True)
+    web.start()
+    logger.warning("serving %d deployments on %s; webhook and API on http://%s:%d",
+                   len(deployments), api, settings.http_host, settings.http_port)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
+    except (_Stop, KeyboardInterrupt) as reason:
+        logger.warning("stopping on %s", reason or "interrupt")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        http.should_exit = True
+        web.join(timeout=15)
+
+
+def _serve_http_only(settings: Settings, http: uvicorn.Server, listener: socket.socket,
+                     api: str) -> None:
+    """The webhook and API; a work pool's workers run what `prefect deploy` registered.
+    uvicorn stops on SIGTERM and SIGINT (its handlers replace an ignored SIGINT)."""
+    pools = registered_pools()
+    handoff = f"{DEPLOYMENT_NAMES[0]}/{DEPLOYMENT_NAMES[0]}"
+    if handoff not in pools:
+        logger.warning("%s is not registered on %s: deliveries are answered 503 until "
+                       "`prefect deploy --all` registers it", handoff, api)
+    elif pools[handoff] is None:
+        logger.warning("%s belongs to no work pool (a serve runner registered it): its runs "
+                       "wait for that runner", handoff)
+    logger.warning("webhook and API on http://%s:%d; runs are left to the work pool's "
+                   "workers (SERVE_RUNNER=false)", settings.http_host, settings.http_port)
+    http.run(sockets=[listener])

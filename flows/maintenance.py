@@ -135,14 +135,18 @@ def daily_cost_report(today: date | None = None, day: date | None = None) -> dic
 
 @flow(name="reap-stale-runs")
 def reap_stale_runs_flow() -> dict[str, Any]:
-    """Fail active history rows whose Prefect run is over or that are too old."""
+    """Fail active history rows whose Prefect run is over or that are too old, and write the
+    missing row of an accepted delivery whose flow run ended without one."""
     settings = _started()
     older_than = timedelta(minutes=settings.stale_run_minutes)
     with recorded_run(engine(), flow_name="reap-stale-runs",
                       flow_run_id=current_flow_run_id()) as figures:
         result = reap_task(older_than=older_than)
-        figures.update(examined=result.examined, reaped=result.reaped)
+        figures.update(examined=result.examined, reaped=result.reaped,
+                       settled_deliveries=result.settled_deliveries)
         publish_artifacts(key="reap-stale-runs", description="stale-run reaper",
                           markdown=_markdown("Stale runs", figures),
-                          table=[{"reaped_history_id": i} for i in result.reaped])
+                          table=[{"history_id": i, "why": "reaped"} for i in result.reaped]
+                          + [{"history_id": i, "why": "accepted delivery without history"}
+                             for i in result.settled_deliveries])
     return figures

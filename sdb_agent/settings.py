@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     webhook_read_seconds: float = Field(default=10.0, gt=0, le=120)
     webhook_handoff_seconds: float = Field(default=10.0, gt=0, le=120)
     max_concurrent_runs: int = Field(default=4, ge=1)
+    serve_runner: bool = True
     concurrency_limits: bool = True
     llm_concurrency: int = Field(default=8, ge=1)
     bitbucket_requests_per_hour: int = Field(default=1000, ge=1)

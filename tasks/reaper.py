@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from prefect.client.orchestration import get_client
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 class ReapResult:
     examined: int
     reaped: list[int]
+    settled_deliveries: list[int] = field(default_factory=list)  # history ids written
 
 
 def prefect_run_state(flow_run_id: uuid.UUID) -> str | None:

@@ -135,6 +135,8 @@ class TestPrefectYaml:
         served = [process_issue_deployment(Settings()), *maintenance_deployments(
             settings=Settings())]
         assert names == {d.name for d in served}
+        from deployments.ownership import DEPLOYMENT_NAMES
+        assert names == set(DEPLOYMENT_NAMES)
 
     def test_the_compose_worker_deploys_this_file_on_a_process_pool(self) -> None:
         compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.context import history_spool
+from tasks.delivery_reaper import settle_unrecorded_deliveries
 from tasks.maintenance.common import engine
 from tasks.reaper import ReapResult, reap_stale_runs
 
@@ -18,6 +19,8 @@ def reap_task(*, older_than: timedelta) -> ReapResult:
     if replayed:
         get_run_logger().warning("wrote %d spooled history row(s)", replayed)
     result = reap_stale_runs(engine(), older_than=older_than)
-    get_run_logger().info("examined %d active run(s), reaped %d", result.examined,
-                          len(result.reaped))
+    result.settled_deliveries.extend(settle_unrecorded_deliveries(engine()))
+    get_run_logger().info("examined %d active run(s), reaped %d; %d accepted delivery(ies) "
+                          "without history settled", result.examined, len(result.reaped),
+                          len(result.settled_deliveries))
     return result

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
-from sqlalchemy import Engine, select
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
+from prefect.states import Cancelled, Completed, Crashed, Failed, Running
+from sqlalchemy import Engine, insert, select
 from typer.testing import CliRunner
 
-from db.models import IssueProcessingHistory, MaintenanceRun
+from db.models import IssueProcessingHistory, MaintenanceRun, WebhookDelivery
 from sdb_agent import clock
 from sdb_agent.cli import app
 from tests.maintenance.history import add_issue
@@ -79,3 +84,51 @@ class TestTheReaperFlow:
         assert statuses == {stale: "failed", fresh: "processing"}
         assert (run.flow_name, run.status, run.figures["examined"]) == (
             "reap-stale-runs", "succeeded", 2)
+
+
+@flow(name="stand-in-process-issue")
+def _stand_in_flow() -> None:
+    """Only a name for the flow runs below; it is never called."""
+
+
+def _flow_run(state: State) -> UUID:
+    with get_client(sync_client=True) as client:
+        return client.create_flow_run(_stand_in_flow, state=state).id
+
+
+def _accepted(engine: Engine, issue_key: str, flow_run_id: UUID) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(WebhookDelivery).values(
+            delivery_id=f"d-{flow_run_id}", issue_key=issue_key, outcome="accepted",
+            http_status=202, flow_run_id=flow_run_id))
+
+
+class TestAnAcceptedDeliveryAlwaysEndsInAHistoryRow:
+    def test_a_run_that_ended_before_claiming_gets_a_failed_row_with_its_end(
+        self, maintenance_env: Path, engine: Engine
+    ) -> None:
+        crashed = _flow_run(Crashed(message="FileNotFoundError: [Errno 2] ''"))
+        cancelled = _flow_run(Cancelled(message="cancelled by a person"))
+        answered = _flow_run(Completed(name="AlreadyCompleted"))  # no row by design
+        running = _flow_run(Running())
+        recorded = _flow_run(Failed(message="every edit failed"))
+        for key, run in [("ORPH-1", crashed), ("ORPH-2", cancelled), ("DONE-1", answered),
+                         ("LIVE-1", running), ("HAS-1", recorded)]:
+            _accepted(engine, key, run)
+        with engine.begin() as conn:
+            conn.execute(insert(IssueProcessingHistory).values(
+                issue_key="HAS-1", status="failed", flow_run_id=recorded))
+
+        result = runner.invoke(app, ["maintenance", "reap-stale-runs"])
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.stdout)["settled_deliveries"]) == 2
+        with engine.connect() as conn:
+            rows = {r.issue_key: r for r in conn.execute(select(IssueProcessingHistory))}
+        assert set(rows) == {"ORPH-1", "ORPH-2", "HAS-1"}
+        assert rows["ORPH-1"].status == "failed" and rows["ORPH-1"].flow_run_id == crashed
+        assert rows["ORPH-1"].error_message == (
+            "the Prefect flow run ended CRASHED before it started the issue: "
+            "FileNotFoundError: [Errno 2] ''")
+        assert "CANCELLED" in rows["ORPH-2"].error_message
+        again = runner.invoke(app, ["maintenance", "reap-stale-runs"])
+        assert json.loads(again.stdout)["settled_deliveries"] == []

@@ -1,0 +1,80 @@
+"""Give every accepted webhook delivery a history row, even when its flow run never made one.
+
+The flow opens the row when it claims the issue. A run that crashes before that (its worker
+could not enter the checkout, its process was killed while pending, Jira could not be read)
+leaves the delivery answered "accepted" and nothing in `/history`. Once such a run has ended,
+the reaper writes the row as `failed`, with the run's end state and message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from sqlalchemy import Engine, Exists, exists, insert, select
+
+from db.models import IssueProcessingHistory, WebhookDelivery
+from sdb_agent import clock
+
+logger = logging.getLogger(__name__)
+LOOK_BACK = timedelta(days=7)  # older deliveries were settled by earlier reaper runs
+# A COMPLETED run without a row answered "already completed" or "already processing".
+UNFINISHED_ENDS = frozenset({"FAILED", "CRASHED", "CANCELLED"})
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    state: str
+    message: str
+
+
+def run_end(flow_run_id: uuid.UUID) -> RunEnd | None:
+    """How the flow run ended, None while it may still run; Prefect not knowing it is an end."""
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(flow_run_id)
+        except ObjectNotFound:
+            return RunEnd("UNKNOWN", "Prefect has no such flow run")
+    if run.state is None or not run.state.is_final():
+        return None
+    return RunEnd(run.state.type.value, run.state.message or run.state.name or "")
+
+
+def _has_history(flow_run_id: Any) -> Exists:
+    return exists().where(IssueProcessingHistory.flow_run_id == flow_run_id)
+
+
+def settle_unrecorded_deliveries(engine: Engine) -> list[int]:
+    """History ids written for accepted deliveries whose flow run ended without one."""
+    now = clock.now()
+    with engine.connect() as conn:
+        pending = conn.execute(
+            select(WebhookDelivery.flow_run_id, WebhookDelivery.issue_key)
+            .where(WebhookDelivery.outcome == "accepted",
+                   WebhookDelivery.flow_run_id.is_not(None),
+                   WebhookDelivery.issue_key.is_not(None),
+                   WebhookDelivery.received_at >= now - LOOK_BACK,
+                   ~_has_history(WebhookDelivery.flow_run_id))
+            .distinct()).all()
+    written = []
+    for flow_run_id, issue_key in pending:
+        assert flow_run_id is not None  # the query says so; mypy cannot see it
+        end = run_end(flow_run_id)
+        if end is None or end.state not in UNFINISHED_ENDS | {"UNKNOWN"}:
+            continue
+        reason = (f"the Prefect flow run ended {end.state} before it started the issue: "
+                  f"{end.message}".rstrip(": "))
+        with engine.begin() as conn:
+            if conn.execute(select(_has_history(flow_run_id))).scalar():
+                continue  # the flow wrote its row meanwhile
+            written.append(int(conn.execute(insert(IssueProcessingHistory).values(
+                issue_key=issue_key, status="failed", error_message=reason,
+                flow_run_id=flow_run_id, completed_at=now,
+            ).returning(IssueProcessingHistory.id)).scalar_one()))
+        logger.warning("history %s for %s: %s", written[-1], issue_key, reason)
+    return written
