@@ -17,9 +17,11 @@ ORDER BY l.created_at, l.id
 """)
 
 RUNS = text("""
-SELECT id, issue_key, status, completed_at, processing_duration_seconds
+SELECT id, issue_key, issue_summary, status, completed_at, processing_duration_seconds,
+       modified_files_count, pr_url, flow_run_id::text AS flow_run_id, error_message
 FROM issue_processing_history
 WHERE completed_at >= :start AND completed_at < :end AND status IN ('completed', 'failed')
+ORDER BY completed_at, id
 """)
 
 NUMERIC = ("estimated_cost", "duration_seconds", "processing_duration_seconds")
@@ -47,5 +49,6 @@ def load_calls(engine: Engine, *, start: datetime, end: datetime) -> pd.DataFram
 
 
 def load_runs(engine: Engine, *, start: datetime, end: datetime) -> pd.DataFrame:
-    """Issue runs that finished (completed or failed) in [start, end)."""
+    """Issue runs that finished (completed or failed) in [start, end), in finishing order, with
+    what the report shows of each: summary, files changed, PR, Prefect run, error."""
     return _frame(engine, RUNS, start, end)

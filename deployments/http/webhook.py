@@ -7,12 +7,10 @@ import asyncio
 import hashlib
 import json
 import logging
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from prefect.settings import PREFECT_API_URL
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +20,7 @@ from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
 from deployments.http.webhook_checks import authenticated, ignored_event, ignored_issue
 from integrations.errors import InvalidResponse
 from integrations.jira import parse_issue
+from sdb_agent.prefect_ui import flow_run_url
 from sdb_agent.storable import UnstorableInput, check_json
 
 logger = logging.getLogger(__name__)
@@ -109,11 +108,6 @@ def _answer(http_status: int, **fields: str | None) -> JSONResponse:
                         status_code=http_status)
 
 
-def _ui_url(flow_run_id: uuid.UUID) -> str | None:
-    api = PREFECT_API_URL.value()
-    return f"{str(api).removesuffix('/api')}/runs/flow-run/{flow_run_id}" if api else None
-
-
 _REFUSALS = {code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
     200: "a redelivery: the same flow run", 400: "not JSON, nested too deeply, bad delivery id",
     401: "missing or wrong signature or token", 408: "the body did not arrive in time",
@@ -187,7 +181,7 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, payload: dict[str, Any
                 reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
                 event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
             return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
-                           flow_run_url=_ui_url(row.flow_run_id), delivery_id=delivery_id)
+                           flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
     try:
         flow_run_id = await handoff.start({"issue": payload}, idempotency_key=key,
                                           tags=[project] if project else [])
@@ -216,7 +210,7 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, payload: dict[str, Any
             reason=None))
     else:
         return _answer(200, status="duplicate", flow_run_id=str(flow_run_id),
-                       flow_run_url=_ui_url(flow_run_id), delivery_id=delivery_id)
+                       flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)
     logger.info("webhook %s %s: accepted as flow run %s", delivery_id, issue_key, flow_run_id)
     return _answer(202, status="accepted", flow_run_id=str(flow_run_id),
-                   flow_run_url=_ui_url(flow_run_id), delivery_id=delivery_id)
+                   flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from sqlalchemy import Engine, insert, select
 
@@ -11,13 +12,17 @@ from db.models import FileModificationHistory, IssueProcessingHistory, LlmCallHi
 
 
 def add_issue(engine: Engine, key: str, *, at: datetime, status: str = "completed",
-              summary: str | None = None, seconds: float | None = None) -> int:
+              summary: str | None = None, seconds: float | None = None, files: int = 0,
+              pr_url: str | None = None, flow_run_id: UUID | None = None,
+              error: str | None = None) -> int:
     with engine.begin() as conn:
         return int(conn.execute(insert(IssueProcessingHistory).values(
             issue_key=key, issue_summary=summary or f"summary of {key}", status=status,
             created_at=at, started_at=at,
             completed_at=at if status in ("completed", "failed") else None,
             processing_duration_seconds=None if seconds is None else Decimal(str(seconds)),
+            modified_files_count=files, pr_url=pr_url, flow_run_id=flow_run_id,
+            error_message=error,
         ).returning(IssueProcessingHistory.id)).scalar_one())
 
 
