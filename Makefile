@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-clock lint demo bench lock clean
+.PHONY: help install test test-clock lint demo bench lock clean ui-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -55,6 +55,15 @@ test-clock: $(FAKETIME_LIB) ## the whole suite at faked instants (year end, leap
 demo: $(STAMP) ## run the main job on the embedded defaults
 	$(BIN)/sdb-agent demo
 
+UI_STAMP := $(VENV)/.installed-ui
+
+$(UI_STAMP): $(STAMP) requirements-ui.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-ui.lock
+	touch $(UI_STAMP)
+
+ui-check: $(UI_STAMP) ## demo, failing and partial runs seen in headless Chromium (apt-get install chromium); not in CI
+	$(BIN)/python tools/ui_check.py
+
 bench: $(STAMP) ## benchmarks (not tests): medians and ratios
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
@@ -62,6 +71,7 @@ lock: ## re-resolve the lock files from pyproject.toml (the image's runtime lock
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --universal -c requirements.lock -o requirements-runtime.lock
+	$(BIN)/uv pip compile pyproject.toml --extra ui --python-version 3.11 --universal -c requirements.lock -o requirements-ui.lock
 
 clean: ## remove the virtual environment (the embedded database in .data/ is kept)
 	rm -rf $(VENV)

@@ -135,8 +135,10 @@ def final_state(result: dict[str, Any]) -> State:
     pr_url = (result.get("pr") or {}).get("url")
     failed = [f["path"] for f in result.get("files", []) if f.get("status") == "failed"]
     if failed:
-        return Completed(name="Partial", data=result,
-                         message=f"{pr_url}; not changed: {', '.join(failed)}")
+        # the failed files first: the UI cuts a long message after some 80 characters
+        changed = len(result.get("files", [])) - len(failed)
+        return Completed(name="Partial", data=result, message=(
+            f"not changed: {', '.join(failed)}; PR with {changed} file(s): {pr_url}"))
     return Completed(message=str(pr_url), data=result)
 
 

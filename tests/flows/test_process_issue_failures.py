@@ -60,7 +60,7 @@ class TestOneFileFailing:
         # what Prefect shows: a Partial run, the failed file's task red, in words for people
         state, tasks = prefect_view(result["flow_run_id"])
         assert (state.type.value, state.name) == ("COMPLETED", "Partial")
-        assert "not changed: python/materials.py" in state.message
+        assert state.message.startswith("not changed: python/materials.py; PR with 2 file(s): ")
         assert tasks["edit python/materials.py"].type.value == "FAILED"
         assert tasks["edit python/materials.py"].message.startswith(
             "python/materials.py: the model's change did not match the file's current text "
