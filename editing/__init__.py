@@ -9,7 +9,8 @@ API (stable; the flow code depends on these names):
 ``apply_edits(original, edits, *, path, configured_encoding=None, default_encoding=None,
 max_bytes=None) -> EditResult``
     Apply all edits to an existing file or raise and apply none. Matching ladder:
-    exact, then ignoring trailing whitespace, then a uniform indentation shift.
+    exact, then ignoring trailing whitespace, then a uniform indentation shift, then
+    the same without blank lines at the search's edges (see :mod:`editing.matching`).
     The byte proof runs on every call.
 ``new_file_content(edits) -> str`` and ``create_file(content, *, path, encoding,
 eol=EolStyle.LF, bom=False) -> EditResult``
@@ -30,6 +31,7 @@ from editing.encoding import DecodedFile, EncodingSource, decide_encoding
 from editing.eol import EolStyle
 from editing.errors import (
     AmbiguousEncodingError,
+    AmbiguousIndentationError,
     AmbiguousMatchError,
     BinaryFileError,
     BlankSearchError,
@@ -54,6 +56,7 @@ from editing.window import Region, Window, build_window, estimate_tokens
 
 __all__ = [
     "AmbiguousEncodingError",
+    "AmbiguousIndentationError",
     "AmbiguousMatchError",
     "BinaryFileError",
     "BlankSearchError",

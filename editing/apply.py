@@ -12,14 +12,16 @@ from editing.edits import Edit, check_edits
 from editing.encoding import DecodedFile, EncodingSource, codec_name, decide_encoding
 from editing.eol import EolStyle, NormalizedText, eol_style
 from editing.errors import (
+    AmbiguousIndentationError,
     AmbiguousMatchError,
     FileTooLargeError,
+    MatchError,
     NewFileEditsError,
     NoMatchError,
     NoOpEditError,
     OverlappingEditsError,
 )
-from editing.matching import Ambiguity, Matcher, MatchKind, Placement
+from editing.matching import Ambiguity, Matcher, MatchKind, Outcome, Placement, UnclearIndent
 from editing.splice import Splice, encode_replacements, splice_and_prove
 
 
@@ -126,19 +128,33 @@ def _place_all(norm: str, edits: Sequence[Edit]) -> list[Placement]:
         return placed
     matched = [i for i, item in enumerate(found) if isinstance(item, Placement)]
     failed = [i for i, item in enumerate(found) if not isinstance(item, Placement)]
-    index, miss = failed[0], found[failed[0]]
-    quoted = _first_line(searches[index])
+    index = failed[0]
+    raise _miss_error(index, found[index], searches[index], matcher, matched, failed)
+
+
+def _miss_error(
+    index: int, miss: Outcome, search: str, matcher: Matcher, matched: list[int],
+    failed: list[int],
+) -> MatchError:
+    """The refusal for the first edit that was not placed, saying what to send instead."""
+    opening = f"Edit {index}: the search text starting {_first_line(search)}"
     if isinstance(miss, Ambiguity):
         where = ", ".join(str(line) for line in miss.lines)
-        raise AmbiguousMatchError(
-            f"Edit {index}: the search text starting {quoted} occurs in more than one place "
-            f"(lines {where}; matched {miss.kind.value}). Quote more surrounding lines so it "
-            "matches exactly one place.", edit_index=index, matched=matched, failed=failed)
-    raise NoMatchError(
-        f"Edit {index}: the search text starting {quoted} was not found, even ignoring "
-        "trailing whitespace and indentation. The closest lines in the file are:\n"
-        f"{closest_block(matcher.lines, searches[index])}\n"
-        "Copy the search text verbatim from the file.",
+        return AmbiguousMatchError(
+            f"{opening} occurs in more than one place (lines {where}; matched "
+            f"{miss.kind.value}). Quote more surrounding lines so it matches exactly one place.",
+            edit_index=index, matched=matched, failed=failed)
+    if isinstance(miss, UnclearIndent):
+        return AmbiguousIndentationError(
+            f"{opening} matched line {miss.line} without its indentation {miss.indent!r}, but "
+            "the later lines of the replacement are already indented that deep, so it is "
+            "unclear whether they are relative to the search or to the file. Quote the whole "
+            "line with its indentation, exactly as in the file, and indent the replacement "
+            "the same way.", edit_index=index, matched=matched, failed=failed)
+    return NoMatchError(
+        f"{opening} was not found, even ignoring trailing whitespace, indentation and blank "
+        "lines at its edges. The closest lines in the file are:\n"
+        f"{closest_block(matcher.lines, search)}\nCopy the search text verbatim from the file.",
         edit_index=index, matched=matched, failed=failed)
 
 

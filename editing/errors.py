@@ -106,6 +106,10 @@ class AmbiguousMatchError(MatchError):
     """A search text occurs in more than one place."""
 
 
+class AmbiguousIndentationError(MatchError):
+    """A one-line search left out its line's indentation, and the replacement may not have."""
+
+
 class OverlappingEditsError(MatchError):
     """Two edits touch the same characters of the file."""
 

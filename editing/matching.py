@@ -1,9 +1,13 @@
 """Locate one edit's search text in the file: a ladder of ever looser comparisons.
 
-1. Exact substring (the normal case; two ``str.find`` calls prove uniqueness).
+1. Exact substring (the normal case; two ``str.find`` calls prove uniqueness). A
+   one-line search found after the start of an indented line gets the later lines of
+   its replacement indented too (:func:`editing.indent.continuation_prefix`).
 2. Whole lines equal once trailing whitespace is ignored.
 3. Whole lines equal once a uniform difference in leading indentation is ignored;
    the replacement is re-indented by the same difference.
+4. Rungs 1 to 3 again for the search without blank lines at its edges
+   (:mod:`editing.blanks`).
 
 A looser rung is tried only when the stricter one finds nothing, and every rung
 must find exactly one place. All offsets are in LF-normalised text.
@@ -11,21 +15,32 @@ must find exactly one place. All offsets are in LF-normalised text.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from editing.blanks import closes_with_blank_line, opens_with_blank_line, trim_blank_edges
+from editing.indent import (
+    Indent,
+    continuation_prefix,
+    indent_continuation,
+    leading,
+    reindent,
+    uniform_indent,
+)
 from editing.lines import line_starts
 
 _MAX_REPORTED = 5
 
 
 class MatchKind(enum.Enum):
-    """The rung of the ladder that located an edit."""
+    """The rung that located an edit; INDENTATION also means its replacement was re-indented."""
 
     EXACT = "exact"
     TRAILING_WHITESPACE = "trailing-whitespace"
     INDENTATION = "indentation"
+    BLANK_LINES = "blank-lines"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +62,15 @@ class Ambiguity:
 
 
 @dataclass(frozen=True, slots=True)
-class _Indent:
-    prefix: str
-    added: bool  # True: the file is indented deeper than the search by ``prefix``
+class UnclearIndent:
+    """A one-line search that left out the indentation of ``line``, with a replacement whose
+    later lines already carry that ``indent``: relative to the search, or to the file?"""
+
+    line: int
+    indent: str
+
+
+Outcome = Placement | Ambiguity | UnclearIndent | None
 
 
 class Matcher:
@@ -60,6 +81,7 @@ class Matcher:
         self._lines: list[str] | None = None
         self._starts: list[int] = []
         self._indexes: dict[MatchKind, dict[str, list[int]]] = {}
+        self._anchored: str | None = None
 
     @property
     def lines(self) -> list[str]:
@@ -69,12 +91,23 @@ class Matcher:
             self._starts = line_starts(self._lines)
         return self._lines
 
-    def place(self, search: str, replace: str) -> Placement | Ambiguity | None:
+    def place(self, search: str, replace: str) -> Outcome:
         """Find the single place for ``search``; None when no rung finds it."""
-        first = self._norm.find(search)
+        found = self._climb(search, replace)
+        if found is None and (trimmed := trim_blank_edges(search, replace)):
+            return _relabel(self._climb(trimmed.search, trimmed.replace), MatchKind.BLANK_LINES)
+        return found
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a normalised offset."""
+        return self._norm.count("\n", 0, offset) + 1
+
+    def _climb(self, search: str, replace: str) -> Outcome:
+        """Rungs 1 to 3 of the ladder for one search."""
+        first = self._find(search)
         if first >= 0:
-            if self._norm.find(search, first + 1) < 0:
-                return Placement(first, first + len(search), replace, MatchKind.EXACT)
+            if self._find(search, first + 1) < 0:
+                return self._exact_placement(search, first, replace)
             return Ambiguity(MatchKind.EXACT, self._exact_lines(search, first))
         wanted = search.split("\n")
         ends_with_newline = wanted[-1] == ""
@@ -87,36 +120,61 @@ class Matcher:
             if hits:
                 row, indent = hits[0]
                 return self._line_placement(row, len(wanted), ends_with_newline,
-                                            _reindent(replace, indent), kind)
+                                            reindent(replace, indent), kind)
         return None
 
-    def line_of(self, offset: int) -> int:
-        """1-based line number of a normalised offset."""
-        return self._norm.count("\n", 0, offset) + 1
+    def _find(self, search: str, start: int = 0) -> int:
+        """The next exact occurrence. Blank lines at the edges of ``search`` must be whole
+        lines of the file: a leading one is otherwise the end of the line above (which the
+        edit would join), a trailing one the indentation of the line below."""
+        opens, closes = opens_with_blank_line(search), closes_with_blank_line(search)
+        if not (opens or closes):
+            return self._norm.find(search, start)
+        if self._anchored is None:
+            self._anchored = f"\n{self._norm}\n"
+        key = ("\n" if opens else "") + search + ("\n" if closes else "")
+        found = self._anchored.find(key, start if opens else start + 1)
+        return found if found < 0 or opens else found - 1  # the anchor's LF comes first
+
+    def _exact_placement(self, search: str, first: int, replace: str) -> Placement | UnclearIndent:
+        """A unique substring; a one-line one found inside a line may need its replacement's
+        later lines indented, since they would otherwise start at column 0."""
+        end = first + len(search)
+        line_start = self._norm.rfind("\n", 0, first) + 1
+        if first == line_start or "\n" in search.removesuffix("\n"):
+            return Placement(first, end, replace, MatchKind.EXACT)
+        line_end = self._norm.find("\n", first)
+        line = self._norm[line_start : line_end if line_end >= 0 else len(self._norm)]
+        prefix = continuation_prefix(line, first - line_start, replace)
+        if prefix is None:
+            return UnclearIndent(self.line_of(first), leading(line))
+        kind = MatchKind.INDENTATION if prefix else MatchKind.EXACT
+        return Placement(first, end, indent_continuation(replace, prefix), kind)
 
     def _exact_lines(self, search: str, first: int) -> tuple[int, ...]:
         found, position = [first], first
         while len(found) < _MAX_REPORTED:
-            position = self._norm.find(search, position + 1)
+            position = self._find(search, position + 1)
             if position < 0:
                 break
             found.append(position)
         return tuple(self.line_of(position) for position in found)
 
-    def _line_hits(self, wanted: list[str], kind: MatchKind) -> list[tuple[int, _Indent | None]]:
+    def _line_hits(self, wanted: list[str], kind: MatchKind) -> list[tuple[int, Indent | None]]:
         key = _key_of(kind)
         anchor = next(i for i, line in enumerate(wanted) if line.strip())
         lines = self.lines
-        hits: list[tuple[int, _Indent | None]] = []
+        real = len(lines) - (lines[-1] == "")  # the "" after a final LF is no blank line
+        hits: list[tuple[int, Indent | None]] = []
         for row in self._index(kind).get(key(wanted[anchor]), []):
             top = row - anchor
-            if top < 0 or top + len(wanted) > len(lines):
+            if top < 0 or top + len(wanted) > real:
                 continue
             block = lines[top : top + len(wanted)]
             if all(key(a) == key(b) for a, b in zip(block, wanted, strict=True)):
                 if kind is MatchKind.TRAILING_WHITESPACE:
                     hits.append((top, None))
-                elif (indent := _uniform_indent(block, wanted)) is not None:
+                elif (indent := uniform_indent(block, wanted)) is not None:
                     hits.append((top, indent))
         return hits
 
@@ -146,38 +204,10 @@ def _key_of(kind: MatchKind) -> Callable[[str], str]:
     return str.rstrip if kind is MatchKind.TRAILING_WHITESPACE else str.strip
 
 
-def _leading(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
-
-
-def _uniform_indent(block: list[str], wanted: list[str]) -> _Indent | None:
-    pairs = [(_leading(a), _leading(b)) for a, b in zip(block, wanted, strict=True) if b.strip()]
-    have, want = pairs[0]
-    if have.endswith(want):
-        indent = _Indent(have[: len(have) - len(want)], added=True)
-    elif want.endswith(have):
-        indent = _Indent(want[: len(want) - len(have)], added=False)
-    else:
-        return None
-    for have, want in pairs:
-        deeper, shallower = (have, want) if indent.added else (want, have)
-        if deeper != indent.prefix + shallower:
-            return None
-    return indent
-
-
-def _reindent(text: str, indent: _Indent | None) -> str:
-    if indent is None or not indent.prefix:
-        return text
-    out = []
-    for line in text.split("\n"):
-        if not line.strip():
-            out.append(line)
-        elif indent.added:
-            out.append(indent.prefix + line)
-        elif line.startswith(indent.prefix):
-            out.append(line[len(indent.prefix) :])
-        else:
-            out.append(line[min(len(indent.prefix), len(_leading(line))) :])
-    return "\n".join(out)
-
+def _relabel(found: Outcome, kind: MatchKind) -> Outcome:
+    """Report a match of the trimmed search under the rung that needed the trimming."""
+    if isinstance(found, Placement):
+        return dataclasses.replace(found, kind=kind)
+    if isinstance(found, Ambiguity):
+        return Ambiguity(kind, found.lines)
+    return found

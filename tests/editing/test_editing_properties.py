@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from editing import Edit, apply_edits, decide_encoding
+from editing import Edit, MatchKind, apply_edits, decide_encoding
 
 ENCODINGS = {  # name -> (codec, bom, may hold non-BMP characters)
     "cp949": ("cp949", b"", False),
@@ -113,3 +113,73 @@ class TestRandomEdits:
         result = apply_edits(old.encode(), edits, path="r.txt", configured_encoding="utf-8")
         assert patch(old, result.diff) == result.data.decode()
         assert result.diff.count("\n@@ ") + result.diff.startswith("@@") == result.hunk_count
+
+
+@st.composite
+def dropped_indents(draw: st.DrawFn) -> tuple[str, str, list[str], int, list[str]]:
+    """An indented file, the row to edit, and replacement lines in the search's frame.
+
+    After Aider's replace_part_with_missing_leading_whitespace (aider/coders/
+    editblock_coder.py): the search is one line without its indentation, and the model
+    indents the replacement as if that line were at column 0.
+    """
+    name = draw(st.sampled_from(sorted(ENCODINGS)))
+    unit = draw(st.sampled_from(["\t", "    ", "  "]))
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    depths = draw(st.lists(st.integers(0, 3), min_size=1, max_size=10))
+    target = draw(st.integers(0, len(depths) - 1))
+    depths[target] = max(1, depths[target])
+    rows = [unit * depth + f"L{i}:" + draw(alphabet(name)) for i, depth in enumerate(depths)]
+    later = draw(st.lists(st.integers(0, 2), min_size=1, max_size=3))
+    later[draw(st.integers(0, len(later) - 1))] = 0  # one at the search's own depth
+    new = [unit * depth + f"N{j}:" + draw(alphabet(name))
+           for j, depth in enumerate([draw(st.integers(0, 1)), *later])]
+    return name, eol, rows, target, new
+
+
+@st.composite
+def blank_edges(draw: st.DrawFn) -> tuple[str, str, list[str], int, int, list[str], str, str]:
+    """A file without blank lines, a block of it, and blank lines the search adds around it."""
+    name = draw(st.sampled_from(sorted(ENCODINGS)))
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    rows = [f"L{i}:" + draw(alphabet(name)) for i in range(draw(st.integers(1, 8)))]
+    first = draw(st.integers(0, len(rows) - 1))
+    last = draw(st.integers(first, min(first + 2, len(rows) - 1)))
+    new = [f"N{j}:" + draw(alphabet(name)) for j in range(draw(st.integers(1, 3)))]
+    blank = st.sampled_from(["\n", " \n", "\t\n"])
+    lead = "".join(draw(st.lists(blank, max_size=2)))
+    trail = "".join(draw(st.lists(blank, min_size=0 if lead else 1, max_size=2)))
+    return name, eol, rows, first, last, new, lead, trail
+
+
+class TestLooseIndentationAndBlankLines:
+    @settings(max_examples=80, deadline=None, database=None)
+    @given(dropped_indents(), st.booleans())
+    def test_a_replacement_for_a_line_without_its_indentation_takes_that_indentation(
+        self, scenario: tuple[str, str, list[str], int, list[str]], whole_line: bool
+    ) -> None:
+        name, eol, rows, target, new = scenario
+        codec, bom, _ = ENCODINGS[name]
+        indent = rows[target][: len(rows[target]) - len(rows[target].lstrip())]
+        newline = "\n" if whole_line else ""
+        edit = Edit(rows[target].lstrip() + newline, "\n".join(new) + newline)
+        result = apply_edits(bom + eol.join([*rows, ""]).encode(codec), [edit], path="r.py",
+                             configured_encoding=name)
+        expected = [*rows[:target], *(indent + line for line in new), *rows[target + 1 :], ""]
+        assert result.data == bom + eol.join(expected).encode(codec)
+
+    @settings(max_examples=80, deadline=None, database=None)
+    @given(blank_edges(), st.booleans())
+    def test_blank_lines_the_file_lacks_at_the_search_edges_change_nothing(
+        self, scenario: tuple[str, str, list[str], int, int, list[str], str, str], copied: bool
+    ) -> None:
+        name, eol, rows, first, last, new, lead, trail = scenario
+        codec, bom, _ = ENCODINGS[name]
+        core = "\n".join(new) + "\n"
+        replace = lead + core + trail if copied else core
+        edit = Edit(lead + "\n".join(rows[first : last + 1]) + "\n" + trail, replace)
+        result = apply_edits(bom + eol.join([*rows, ""]).encode(codec), [edit], path="r.txt",
+                             configured_encoding=name)
+        expected = [*rows[:first], *new, *rows[last + 1 :], ""]
+        assert result.data == bom + eol.join(expected).encode(codec)
+        assert result.match_kinds == (MatchKind.BLANK_LINES,)
