@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from editing.errors import (
     AmbiguousEncodingError,
+    AmbiguousIndentationError,
     AmbiguousMatchError,
     BinaryFileError,
     EditError,
@@ -16,6 +17,7 @@ from editing.errors import (
     InvalidEditsError,
     NoMatchError,
     OverlappingEditsError,
+    ProofError,
     UndecodableFileError,
     UnencodableTextError,
 )
@@ -25,6 +27,8 @@ from integrations.llm.client import LlmOutputError
 _WORDS: tuple[tuple[type[BaseException], str], ...] = (
     (NoMatchError, "the model's change did not match the file's current text"),
     (AmbiguousMatchError, "the model's change matched more than one place in the file"),
+    (AmbiguousIndentationError, "the model's change left out its line's indentation, and how "
+                                "to indent its new lines was unclear"),
     (OverlappingEditsError, "two of the model's changes touched the same text"),
     (InvalidEditsError, "the model's answer was not a usable list of changes"),
     (UnencodableTextError, "the new text holds a character the file's encoding cannot store"),
@@ -35,6 +39,8 @@ _WORDS: tuple[tuple[type[BaseException], str], ...] = (
                            "it in TARGETS_FILE"),
     (FileTooLargeError, "the file is larger than its max_bytes in TARGETS_FILE"),
     (BinaryFileError, "the file is binary, not text"),
+    (ProofError, "the engine could not prove the rest of the file stayed byte for byte the "
+                 "same, so it wrote nothing"),
     (LlmOutputError, "the model's answers were unusable (cut off, refused or malformed)"),
     (TransientError, "the LLM service was unavailable, also after retries"),
     (IntegrationError, "the LLM service refused the request"),
