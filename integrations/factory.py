@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import openai
 import requests.auth
@@ -50,9 +51,10 @@ def _sdk(api_key: str, base_url: str | None, max_retries: int, timeout: float) -
                          timeout=timeout)
 
 
-@lru_cache(maxsize=1)
-def _prices() -> PriceTable:
-    return PriceTable.bundled()
+@lru_cache(maxsize=4)
+def _prices(pricing_file: Path | None) -> PriceTable:
+    """The bundled price table with `PRICING_FILE` over it, read once per file."""
+    return PriceTable.load(pricing_file)
 
 
 def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine | None) -> LlmClient:
@@ -64,5 +66,6 @@ def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine |
     cache = None
     if engine is not None and settings.llm_cache_ttl_hours > 0:
         cache = PostgresResponseCache(engine, ttl=timedelta(hours=settings.llm_cache_ttl_hours))
-    return LlmClient(sdk=sdk, model=settings.llm_model, prices=_prices(),
-                     recorder=recorder, cache=cache)
+    return LlmClient(sdk=sdk, model=settings.llm_model, prices=_prices(settings.pricing_file),
+                     recorder=recorder, cache=cache,
+                     reasoning_effort=settings.llm_reasoning_effort)

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from integrations.llm.pricing import PriceFileError, read_price_file
 from sdb_agent.errors import ConfigError
 
 
@@ -42,6 +43,8 @@ def _postgresql_url(value: SecretStr | None, *, driver: str | None,
     return value
 
 
+# openai-python's `types/shared/reasoning_effort.py` (the locked SDK; a test keeps them equal)
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 _HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 _BRANCH_PREFIX = re.compile(r"([A-Za-z0-9_][A-Za-z0-9._-]*/?)*")
 
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0, le=10)
     llm_timeout_seconds: float = Field(default=120.0, gt=0)
     llm_cache_ttl_hours: int = Field(default=168, ge=0)
+    llm_reasoning_effort: ReasoningEffort | None = None
+    pricing_file: Path | None = None
 
     git_provider: Literal["bitbucket", "local"] = "local"
     local_repo_path: Path | None = None
@@ -144,10 +149,23 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a time of day; expected HH:MM") from None
         return value
 
-    @field_validator("cost_budget_daily_usd", mode="before")
+    @field_validator("cost_budget_daily_usd", "llm_reasoning_effort", "pricing_file",
+                     mode="before")
     @classmethod
-    def _blank_budget_is_none(cls, value: object) -> object:
+    def _blank_is_unset(cls, value: object) -> object:
+        """compose's `${X:-}` passes "": unset (an empty path would read as `.`)."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("pricing_file")
+    @classmethod
+    def _pricing_file_loads(cls, value: Path | None) -> Path | None:
+        """A bad price file stops the start, not the first LLM call."""
+        if value is not None:
+            try:
+                read_price_file(value)
+            except PriceFileError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("database_url")
     @classmethod

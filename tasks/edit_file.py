@@ -1,11 +1,13 @@
 """One target file: prompt, apply with the edit engine, prove the bytes, record the row.
 
-A failed apply is sent back to the LLM with the engine's error, up to `EDIT_ATTEMPTS` times.
+A failed apply is sent back to the LLM as its own answer followed by the engine's error, up
+to `EDIT_ATTEMPTS` times.
 Any failure ends as a `failed` outcome for this file only; the other files go on.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
@@ -27,7 +29,7 @@ from editing import (
 )
 from integrations.errors import IntegrationError
 from integrations.llm.client import LlmClient, LlmOutputError, LlmResult
-from integrations.llm.prompts import edit_messages, new_file_messages
+from integrations.llm.prompts import Turn, edit_messages, new_file_messages
 from integrations.llm.schemas import Kind
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
@@ -49,20 +51,23 @@ def _excerpt(text: str, spec: str, budget: int) -> tuple[str, str]:
 
 
 class _Attempts:
-    """Accumulates tokens and cost over the attempts of one file."""
+    """Accumulates tokens and cost over the attempts of one file, and keeps the last answer
+    so an edit that does not apply can be shown to the model beside its error."""
 
     def __init__(self) -> None:
         self.count = 0
         self.tokens = 0
         self.cost: Decimal | None = Decimal(0)
+        self.answer: str | None = None
 
     def add(self, result: LlmResult) -> None:
         self.tokens += result.prompt_tokens + result.completion_tokens
         self.cost = None if self.cost is None or result.cost is None else self.cost + result.cost
+        self.answer = json.dumps(result.data, ensure_ascii=False)
 
 
 def _propose(llm: LlmClient, target: Target, original: bytes | None, spec: str,
-             default_encoding: str | None, feedback: list[str],
+             default_encoding: str | None, feedback: list[Turn],
              attempts: _Attempts) -> tuple[EditResult, str]:
     settings = get_settings()
     if original is None:
@@ -96,21 +101,23 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
 def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
              default_encoding: str | None,
              attempts: _Attempts) -> tuple[EditResult, str] | Exception:
-    """Up to EDIT_ATTEMPTS answers, each failure fed back; the edit, or the last error."""
-    feedback: list[str] = []
+    """Up to EDIT_ATTEMPTS answers, each failure fed back with the answer that met it; the
+    edit, or the last error."""
+    feedback: list[Turn] = []
     error: Exception = EditError("no attempt made")
     while attempts.count < get_settings().edit_attempts:
         attempts.count += 1
+        attempts.answer = None
         try:
             return _propose(llm, target, original, spec, default_encoding, feedback, attempts)
         except LlmOutputError as exc:  # an answer the model can mend: before IntegrationError
             error = exc
-            feedback.append(exc.feedback)
+            feedback.append(Turn(exc.answer, exc.feedback))
         except (FileRefusedError, IntegrationError) as exc:
             return exc
-        except EditError as exc:
+        except EditError as exc:  # raised only once the model has answered
             error = exc
-            feedback.append(str(exc))
+            feedback.append(Turn(attempts.answer, str(exc)))
         task_logger().warning("%s: attempt %d failed: %s", target.path, attempts.count,
                               str(error)[:300])
     return error

@@ -22,11 +22,12 @@ from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from integrations.errors import InvalidResponse, PermanentError, TransientError
+from integrations.llm.models import request_params
 from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
 from integrations.recording import LlmCall, LlmRecorder
 from sdb_agent.redaction import redact
-from sdb_agent.storable import UnstorableInput, check_json, map_strings
+from sdb_agent.storable import UnstorableInput, check_json, check_text, map_strings
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000
@@ -34,11 +35,13 @@ NOT_A_COMPLETION = "LLM server answered with a body that is not a chat completio
 
 
 class LlmOutputError(PermanentError):
-    """The model answered, but not with a usable result; `feedback` explains it to the model."""
+    """The model answered, but not with a usable result; `feedback` explains it to the model,
+    `answer` is what it said (None when it cannot be sent back as it was)."""
 
-    def __init__(self, message: str, *, feedback: str) -> None:
+    def __init__(self, message: str, *, feedback: str, answer: str | None = None) -> None:
         super().__init__(message)
         self.feedback = feedback
+        self.answer = answer
 
 
 class ResponseCache(Protocol):
@@ -69,13 +72,13 @@ def cache_key(*, model: str, kind: Kind, messages: list[dict[str, str]],
 class LlmClient:
     def __init__(self, *, sdk: openai.OpenAI, model: str, prices: PriceTable,
                  recorder: LlmRecorder, cache: ResponseCache | None = None,
-                 temperature: float | None = 0.0) -> None:
+                 reasoning_effort: str | None = None) -> None:
         self.sdk = sdk
         self.model = model
         self.prices = prices
         self.recorder = recorder
         self.cache = cache
-        self.params: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+        self.params = request_params(model, reasoning_effort=reasoning_effort)
 
     def complete(self, kind: Kind, messages: list[dict[str, str]], *,
                  use_cache: bool = True) -> LlmResult:
@@ -90,9 +93,8 @@ class LlmClient:
                 return LlmResult(cached, key, True, Decimal(0), 0, 0)
         started = time.monotonic()
         try:
-            response = self.sdk.chat.completions.create(
-                model=self.model, messages=messages,  # type: ignore[arg-type]
-                response_format=kind.value.response_format,  # type: ignore[arg-type]
+            response = self.sdk.chat.completions.create(  # type: ignore[call-overload]
+                model=self.model, messages=messages, response_format=kind.value.response_format,
                 **self.params)
         except openai.OpenAIError as exc:
             error = _map_sdk_error(exc)
@@ -182,11 +184,13 @@ def _validated(kind: Kind, response: Any) -> dict[str, Any]:
     message = choice.message
     if getattr(message, "refusal", None):
         raise LlmOutputError(f"{name}: the model refused: {message.refusal[:200]}",
-                             feedback="The request is a routine code edit; answer it.")
+                             feedback="The request is a routine code edit; answer it.",
+                             answer=_sendable(message.refusal))
+    content = message.content or ""
     if choice.finish_reason == "length":
         raise LlmOutputError(f"{name}: the output was truncated (finish_reason=length)",
-                             feedback="Your answer was cut off. Answer again, more briefly.")
-    content = message.content or ""
+                             feedback="Your answer was cut off. Answer again, more briefly.",
+                             answer=_sendable(content))
     if len(content) > MAX_CONTENT_CHARS:
         raise LlmOutputError(f"{name}: the output is {len(content)} characters, over the limit",
                              feedback="Your answer was far too long. Answer more briefly.")
@@ -197,14 +201,27 @@ def _validated(kind: Kind, response: Any) -> dict[str, Any]:
                              for e in exc.errors()[:5])
         raise LlmOutputError(
             f"{name}: the output does not match the schema: {problems}",
-            feedback=f"Your answer did not match the JSON schema {name}: {problems}.") from None
+            feedback=f"Your answer did not match the JSON schema {name}: {problems}.",
+            answer=_sendable(content)) from None
     try:
         check_json(data, "the answer")
     except UnstorableInput as exc:  # it could be neither stored nor committed as text
         raise LlmOutputError(f"{name}: {exc}", feedback=(
             f"Your answer was unusable: {exc}. Answer again without NUL characters or "
-            "unpaired surrogate escapes.")) from None
+            "unpaired surrogate escapes."), answer=_sendable(content)) from None
     # masked: a model that repeats a credential (a prompt injection asking it to) cannot
     # carry it into a commit, a PR or the history
     masked: dict[str, Any] = map_strings(data, redact)
     return masked
+
+
+def _sendable(text: str | None) -> str | None:
+    """What the model said, fit to be sent back to it as its previous turn: masked, and None
+    when empty, over the size limit or not valid text (the retry then says so instead)."""
+    if not text or len(text) > MAX_CONTENT_CHARS:
+        return None
+    try:
+        check_text(text, "the answer")
+    except UnstorableInput:
+        return None
+    return redact(text)

@@ -1,11 +1,20 @@
-"""Messages for the three call kinds, stable parts first so providers can cache the prefix.
+"""Messages for the three call kinds: a system message, then user and assistant in turn.
 
-Order: system rules, then the target's path and instructions, then the file excerpt (stable
-across retries), then the spec, then any feedback from a failed attempt. Issue text is
-quoted as data: it describes what to change, never which files may change.
+Roles alternate and the last message is the user's: chat templates such as Mistral's and
+Gemma's, served by vLLM, refuse two messages of one role in a row with 400 "Conversation roles
+must alternate user/assistant/user/assistant/..." (github.com/vllm-project/vllm/issues/6862,
+github.com/suitenumerique/conversations/issues/197). The stable part comes first, so a retry
+shares its prefix with the first attempt and providers' prompt caching hits: the system rules,
+then one user message with the target's path, its instructions, the file excerpt and the spec.
+A failed attempt follows as the model's own answer (an assistant message) and the error (a
+user message), as SWE-agent re-queries after a format error (princeton-nlp/SWE-agent,
+`sweagent/agent/agents.py`, `retry_after_format_fail`). Issue text is quoted as data: it
+describes what to change, never which files may change.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 Message = dict[str, str]
 
@@ -30,6 +39,17 @@ SYSTEM_NEW_FILE = (
     "anything in the specification."
 )
 
+NO_ANSWER = "(The previous answer is not repeated here: it was empty, too long or not text.)"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One failed attempt: what the model answered (None if it cannot be sent back) and why
+    that answer failed."""
+
+    answer: str | None
+    error: str
+
 
 def spec_messages(*, issue_key: str, summary: str, description: str) -> list[Message]:
     return [
@@ -42,34 +62,29 @@ def spec_messages(*, issue_key: str, summary: str, description: str) -> list[Mes
 
 
 def edit_messages(
-    *, path: str, instructions: str, excerpt: str, excerpt_note: str, spec: str, feedback: list[str]
+    *, path: str, instructions: str, excerpt: str, excerpt_note: str, spec: str,
+    feedback: list[Turn]
 ) -> list[Message]:
-    messages = [
-        {"role": "system", "content": SYSTEM_EDITS},
-        {
-            "role": "user",
-            "content": (
-                f"File: {path}\nInstructions for this file: {instructions}\n\n"
-                f'{excerpt_note}\n<file path="{path}">\n{excerpt}\n</file>'
-            ),
-        },
-        {"role": "user", "content": f"<specification>\n{spec}\n</specification>"},
-    ]
-    messages += [
-        {"role": "user", "content": f"Your previous edits failed: {text}"} for text in feedback
-    ]
-    return messages
+    task = (f"File: {path}\nInstructions for this file: {instructions}\n\n"
+            f'{excerpt_note}\n<file path="{path}">\n{excerpt}\n</file>\n\n'
+            f"<specification>\n{spec}\n</specification>")
+    return [{"role": "system", "content": SYSTEM_EDITS}, {"role": "user", "content": task},
+            *_retries(feedback, "Your previous edits failed")]
 
 
 def new_file_messages(
-    *, path: str, instructions: str, spec: str, feedback: list[str]
+    *, path: str, instructions: str, spec: str, feedback: list[Turn]
 ) -> list[Message]:
-    messages = [
-        {"role": "system", "content": SYSTEM_NEW_FILE},
-        {"role": "user", "content": f"File: {path}\nInstructions for this file: {instructions}"},
-        {"role": "user", "content": f"<specification>\n{spec}\n</specification>"},
-    ]
-    messages += [
-        {"role": "user", "content": f"Your previous answer failed: {text}"} for text in feedback
-    ]
+    task = (f"File: {path}\nInstructions for this file: {instructions}\n\n"
+            f"<specification>\n{spec}\n</specification>")
+    return [{"role": "system", "content": SYSTEM_NEW_FILE}, {"role": "user", "content": task},
+            *_retries(feedback, "Your previous answer failed")]
+
+
+def _retries(feedback: list[Turn], lead: str) -> list[Message]:
+    """Each failed attempt as the model's answer, then the error it met."""
+    messages: list[Message] = []
+    for turn in feedback:
+        messages.append({"role": "assistant", "content": turn.answer or NO_ANSWER})
+        messages.append({"role": "user", "content": f"{lead}: {turn.error}"})
     return messages

@@ -2,7 +2,10 @@
 
 Named ``openai_server`` so it never shadows the ``openai`` SDK. Answers are real
 ``chat.completion`` objects with usage (prompt caching and reasoning tokens included), so the
-SDK parses them and cost accounting can be checked.
+SDK parses them and cost accounting can be checked. By default (``strict``) it refuses what
+OpenAI refuses (``openai_rules``: sampling parameters and ``max_tokens`` for reasoning
+models, unknown or unsupported ``reasoning_effort``); ``alternating_roles`` also refuses what
+vLLM refuses under a Mistral or Gemma chat template. ``strict=False`` is a lenient gateway.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from integrations.standins.faults import GENERIC_FAULTS, Fault, Refusal, Truncated
 from integrations.standins.messages import RecordedRequest, Reply, json_reply
+from integrations.standins.openai_rules import alternation_refusal, openai_refusal
 from integrations.standins.openai_script import Response, ScriptBook
 from integrations.standins.openai_usage import (
     PromptCache,
@@ -51,10 +55,14 @@ class OpenAIStandin(StandinServer):
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        strict: bool = True,
+        alternating_roles: bool = False,
     ) -> None:
         """``api_key`` None accepts any non-empty bearer token, as a local gateway would."""
         super().__init__(host=host, port=port, latency=latency)
         self.api_key = api_key
+        self.strict = strict
+        self.alternating_roles = alternating_roles
         self.scripts = ScriptBook()
         self.prompt_cache = PromptCache()
 
@@ -86,6 +94,7 @@ class OpenAIStandin(StandinServer):
         if (request.method, request.path) != ("POST", "/v1/chat/completions"):
             return json_reply(404, openai_error(f"Invalid URL ({request.method} {request.path})"))
         body, problem = _parse(request.body)
+        problem = problem or self._refusal(body)
         if problem is not None:
             return json_reply(400, problem, self._request_id())
         schema = body["response_format"]["json_schema"]["name"]
@@ -95,6 +104,12 @@ class OpenAIStandin(StandinServer):
             error = openai_error(message, param="response_format", code="unscripted")
             return json_reply(400, error, self._request_id())
         return self._completion(body, json.dumps(answer), "stop")
+
+    def _refusal(self, body: dict[str, Any]) -> dict[str, object] | None:
+        """The 400 body the imitated server gives for this request, if it refuses it."""
+        if self.alternating_roles and (problem := alternation_refusal(body["messages"])):
+            return problem
+        return openai_refusal(body) if self.strict else None
 
     def fault_reply(self, request: RecordedRequest, fault: Fault) -> Reply:
         if not isinstance(fault, Truncated | Refusal):

@@ -7,6 +7,8 @@ import threading
 from collections import deque
 from typing import Any
 
+from integrations.standins.openai_rules import is_reasoning_model
+
 CHARS_PER_TOKEN = 4
 CACHE_MINIMUM = 1024
 CACHE_STEP = 128
@@ -29,8 +31,8 @@ def prompt_text(messages: list[dict[str, Any]]) -> str:
 
 
 def reasoning_tokens(model: str, completion: str) -> int:
-    """Only o-series models reason; the count is made up but stable for a given answer."""
-    return 64 + 8 * (len(completion) % 97) if model.startswith("o") else 0
+    """Only reasoning models reason; the count is made up but stable for a given answer."""
+    return 64 + 8 * (len(completion) % 97) if is_reasoning_model(model) else 0
 
 
 class PromptCache:

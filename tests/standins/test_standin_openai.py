@@ -35,7 +35,7 @@ def client(llm: OpenAIStandin) -> openai.OpenAI:
 
 
 def ask(client: openai.OpenAI, name: str, text: str, model: str = "gpt-4o-mini") -> Any:
-    return client.chat.completions.create(
+    return client.chat.completions.create(  # type: ignore[call-overload]
         model=model, messages=[{"role": "user", "content": text}], response_format=schema(name)
     )
 
@@ -103,12 +103,13 @@ class TestUsage:
         ask(client, "issue_spec", "short")
         assert ask(client, "issue_spec", "short").usage.prompt_tokens_details.cached_tokens == 0
 
-    def test_only_o_series_models_report_reasoning_tokens(
-        self, llm: OpenAIStandin, client: openai.OpenAI
+    @pytest.mark.parametrize("model", ["o4-mini", "gpt-5-mini", "gpt-5.1"])
+    def test_only_reasoning_models_report_reasoning_tokens(
+        self, model: str, llm: OpenAIStandin, client: openai.OpenAI
     ) -> None:
         llm.script("issue_spec", SPEC)
         plain = ask(client, "issue_spec", "x").usage
-        reasoning = ask(client, "issue_spec", "x", model="o4-mini").usage
+        reasoning = ask(client, "issue_spec", "x", model=model).usage
         assert plain.completion_tokens_details.reasoning_tokens == 0
         assert 0 < reasoning.completion_tokens_details.reasoning_tokens
         assert reasoning.completion_tokens > reasoning.completion_tokens_details.reasoning_tokens
