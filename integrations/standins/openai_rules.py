@@ -47,7 +47,7 @@ def openai_refusal(body: dict[str, Any]) -> Error | None:
     """OpenAI's 400 for this request, or None if OpenAI would take it."""
     model = str(body["model"])
     if not is_reasoning_model(model):
-        if "reasoning_effort" in body and body["reasoning_effort"] is not None:
+        if body.get("reasoning_effort") is not None:
             # the community table above: reasoning_effort is rejected by gpt-4o and older
             return unsupported_parameter("reasoning_effort")
         return None
