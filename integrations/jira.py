@@ -1,7 +1,9 @@
-"""Jira issues: parse a webhook payload or a REST issue, or fetch one by key (REST v3).
+"""Jira issues: parse a webhook payload or a REST issue, or fetch one by key.
 
-The description may be a wiki string (REST v2) or an ADF document (REST v3); both become
-plain text. The raw payload is kept for `issue_data`.
+The description is wiki markup in REST v2 shapes (admin webhooks, Automation bodies, Jira
+Data Center) and an ADF document in REST v3 (Jira Cloud); both become the same
+Markdown-like text (`integrations.adf`, `integrations.wiki`), so the LLM reads what the
+reporter formatted, not markup. The raw payload is kept for `issue_data`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from integrations.adf import adf_to_text
 from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
+from integrations.jira_site import JiraSite
+from integrations.wiki import wiki_to_text
 from sdb_agent.storable import UnstorableInput, check_json, check_text
 
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]{0,9}")
@@ -97,7 +101,8 @@ def parse_issue(payload: Any) -> Issue:
         raise InvalidResponse(_first_error(exc)) from None
     fields = body.fields or _Fields()
     description = fields.description
-    text = adf_to_text(description) if isinstance(description, dict) else description or ""
+    text = adf_to_text(description) if isinstance(description, dict) else wiki_to_text(
+        description or "")
     return Issue(
         key=body.key, summary=(fields.summary or "").strip(), description=text.strip(),
         issue_type=fields.issuetype.name if fields.issuetype else None,
@@ -106,15 +111,14 @@ def parse_issue(payload: Any) -> Issue:
         raw=payload)
 
 
-def fetch_issue(*, base_url: str, email: str, api_token: str, key: str,
-                timeout: float = 15.0) -> Issue:
-    """GET /rest/api/3/issue/{key}, with Basic auth (email + API token)."""
+def fetch_issue(site: JiraSite, key: str, *, timeout: float = 15.0) -> Issue:
+    """GET /rest/api/{3 on Cloud, 2 on Data Center}/issue/{key}, signed in as the site says."""
     if not valid_issue_key(key):
         raise PermanentError(f"malformed issue key {key!r}")
-    url = f"{base_url.rstrip('/')}/rest/api/3/issue/{key}"
+    url = f"{site.base_url.rstrip('/')}/rest/api/{site.api_version}/issue/{key}"
     try:
-        response = requests.get(url, auth=(email, api_token), timeout=timeout,
-                                headers={"Accept": "application/json"})
+        response = requests.get(url, auth=site.basic_auth(), timeout=timeout,
+                                headers={"Accept": "application/json", **site.auth_headers()})
     except requests.RequestException as exc:
         raise TransientError(f"Jira unreachable: {type(exc).__name__}") from None
     if response.status_code == 404:

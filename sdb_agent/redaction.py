@@ -29,6 +29,7 @@ MASK = "***"
 MIN_SECRET_LENGTH = 4
 _SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
                   "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
+                  "jira_personal_access_token",
                   "smtp_password", "api_token", "local_prefect_database_url", "database_url")
 _active: list[str] = []
 _log_records_masked = False

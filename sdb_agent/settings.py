@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     jira_base_url: str | None = None
     jira_email: str | None = None
     jira_api_token: SecretStr | None = None
+    jira_personal_access_token: SecretStr | None = None  # set: Jira Data Center, REST v2
 
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -186,6 +187,12 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("is set but empty; unset it or give a real secret")
         return value
+
+    @field_validator("jira_personal_access_token")
+    @classmethod
+    def _blank_pat_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        """compose's `${X:-}` passes "": that must not switch Jira to Data Center."""
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @field_validator("jira_webhook_token", "api_token")
     @classmethod

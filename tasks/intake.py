@@ -8,6 +8,7 @@ from prefect import task
 
 from integrations.git_host import BranchRef
 from integrations.jira import Issue, fetch_issue
+from integrations.jira_site import jira_site
 from sdb_agent.errors import ConfigError
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
@@ -19,13 +20,8 @@ from tasks.retry import BACKOFF, JITTER, database_hiccup, transient_or_database_
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=transient_or_database_hiccup)
 def fetch_issue_by_key(key: str) -> Issue:
-    """Jira REST v3, for runs triggered with only a key."""
-    settings = get_settings()
-    if not (settings.jira_base_url and settings.jira_email and settings.jira_api_token):
-        raise ConfigError("JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN are needed to fetch "
-                          f"{key} by key; or pass the issue JSON instead")
-    return fetch_issue(base_url=settings.jira_base_url, email=settings.jira_email,
-                       api_token=settings.jira_api_token.get_secret_value(), key=key)
+    """Jira Cloud (REST v3) or Data Center (REST v2), for runs triggered with only a key."""
+    return fetch_issue(jira_site(get_settings()), key)
 
 
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,

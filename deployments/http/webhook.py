@@ -17,7 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from db import webhook_deliveries as deliveries
 from deployments.http.deps import EngineDep, HandoffDep, SettingsDep
 from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
-from deployments.http.webhook_checks import authenticated, ignored_event, ignored_issue
+from deployments.http.webhook_checks import (
+    Credential,
+    automation_body,
+    credential,
+    ignored_event,
+    ignored_issue,
+)
 from integrations.errors import InvalidResponse
 from integrations.jira import parse_issue
 from sdb_agent.prefect_ui import flow_run_url
@@ -86,13 +92,14 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _event_type(payload: dict[str, Any]) -> str | None:
+def _event_type(payload: dict[str, Any], who: Credential) -> str | None:
+    """`webhookEvent`, or the Automation format of a body that has none."""
     event = payload.get("webhookEvent")
     if event is not None and not isinstance(event, str):
         raise _Refusal(422, "rejected", "webhookEvent: not a string")
     if event is not None and len(event) > MAX_EVENT_TYPE:
         raise _Refusal(422, "rejected", f"webhookEvent: over {MAX_EVENT_TYPE} characters")
-    return event or None
+    return event or automation_body(payload, who)
 
 
 def _delivery_id(request: Request) -> str | None:
@@ -103,19 +110,21 @@ def _delivery_id(request: Request) -> str | None:
     return delivery_id
 
 
-def _answer(http_status: int, **fields: str | None) -> JSONResponse:
-    return JSONResponse(WebhookAnswer(**fields).model_dump(exclude_none=True),
+def _answer(http_status: int, *, status: str, **fields: str | None) -> JSONResponse:
+    return JSONResponse(WebhookAnswer(status=status, **fields).model_dump(exclude_none=True),
                         status_code=http_status)
 
 
-_REFUSALS = {code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
     200: "a redelivery: the same flow run", 400: "not JSON, nested too deeply, bad delivery id",
     401: "missing or wrong signature or token", 408: "the body did not arrive in time",
     413: "body over WEBHOOK_MAX_BYTES", 415: "not application/json",
     422: "not shaped as Jira sends it", 503: "Prefect did not take the run; retry later",
 }.items()}
 _SIGNED_JSON_BODY = {"requestBody": {"required": True, "description": (
-    "A Jira webhook or Automation body, signed (X-Hub-Signature) or with the shared token"),
+    "A Jira admin webhook body, signed (X-Hub-Signature), or a Jira Automation \"Send web "
+    "request\" body (the bare issue or {\"issue\": ...}) with the shared token header"),
     "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
@@ -132,15 +141,16 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDe
         body = await _read_capped(request, settings.webhook_max_bytes,
                                   settings.webhook_read_seconds)
         facts["body_sha256"] = hashlib.sha256(body).hexdigest()
-        if not authenticated(settings, body, request.headers):
+        who = credential(settings, body, request.headers)
+        if who is None:
             raise _Refusal(401, "rejected", "missing or wrong signature or token")
         payload = _json_object(body)
-        facts["event_type"] = _event_type(payload)
-        reason = ignored_event(settings, payload)
+        facts["event_type"] = _event_type(payload, who)
+        reason = ignored_event(settings, payload, who)
         if reason:
             raise _Refusal(202, "ignored", reason)
-        try:
-            issue = parse_issue(payload)
+        try:  # in a thread: converting a long description must not hold the event loop
+            issue = await run_in_threadpool(parse_issue, payload)
         except InvalidResponse as exc:
             raise _Refusal(422, "rejected", str(exc)) from None
         facts["issue_key"] = issue.key

@@ -337,3 +337,72 @@ class TestDeploymentRegisteredAgain:
         with get_client(sync_client=True) as client:
             run = client.read_flow_run(second.json()["flow_run_id"])
         assert new_id != old.id and run.deployment_id == new_id
+
+
+AUTOMATION_TOKEN = {"Content-Type": "application/json",
+                    "X-Automation-Webhook-Token": "automation-token"}
+
+
+def automation_issue(key: str) -> dict[str, Any]:
+    """An issue as Automation's "Send web request" sends it: REST v2 links, numeric ids, a
+    wiki description (support.atlassian.com/cloud-automation/docs/issue-data-automation-
+    format-payload-for-send-web-request)."""
+    return {"self": f"https://sample.jira-dev.com/rest/api/2/issue/{key[-2:]}", "id": 11111,
+            "key": key, "changelog": {"startAt": 0, "maxResults": 0, "total": 0,
+                                      "histories": None},
+            "fields": {"summary": "Add TI64", "description": "Add *Ti-6Al-4V*",
+                       "labels": ["sdb"], "issuetype": {"id": 22222, "name": "Task"},
+                       "project": {"id": 10002, "key": key.split("-")[0], "description": None}}}
+
+
+def event_types(engine: Engine) -> list[str | None]:
+    with engine.connect() as conn:
+        return list(conn.execute(text(
+            "SELECT event_type FROM webhook_delivery ORDER BY id")).scalars())
+
+
+class TestAutomationSendWebRequest:
+    @pytest.mark.parametrize(("wrap", "key", "event_type"), [
+        (lambda issue: issue, "MAT-60", "automation:automation-format"),
+        (lambda issue: {"issue": issue}, "MAT-61", "automation:jira-format"),
+    ], ids=["Automation format", "Jira format"])
+    def test_a_body_without_webhook_event_and_with_the_token_starts_a_run(
+        self, server: str, engine: Engine, wrap: Any, key: str, event_type: str
+    ) -> None:
+        body = wrap(automation_issue(key))
+        response = post(server, json.dumps(body).encode(), AUTOMATION_TOKEN)
+        assert response.status_code == 202, response.text
+        assert response.json()["status"] == "accepted"
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(response.json()["flow_run_id"])
+        assert run.parameters["issue"] == body  # as sent: parse_issue reads both shapes
+        assert [(row.outcome, row.issue_key) for row in deliveries(engine)] == [
+            ("accepted", key)]
+        assert event_types(engine) == [event_type]
+
+    def test_a_body_only_signed_and_without_webhook_event_is_ignored(
+        self, server: str, engine: Engine
+    ) -> None:
+        body = json.dumps(automation_issue("MAT-62")).encode()
+        response = post(server, body, signed(body))
+        assert response.status_code == 202 and response.json()["status"] == "ignored"
+        assert "X-Automation-Webhook-Token" in response.json()["reason"]
+        assert [row.outcome for row in deliveries(engine)] == ["ignored"]
+
+    def test_a_wrong_token_is_still_refused(self, server: str) -> None:
+        body = json.dumps(automation_issue("MAT-63")).encode()
+        headers = {**AUTOMATION_TOKEN, "X-Automation-Webhook-Token": "guess"}
+        assert post(server, body, headers).status_code == 401
+
+    def test_the_project_filter_applies_to_automation_bodies_too(
+        self, server: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("WEBHOOK_PROJECTS", "OPS")
+        get_settings.cache_clear()
+        body = json.dumps(automation_issue("MAT-64")).encode()
+        response = post(server, body, AUTOMATION_TOKEN)
+        assert response.status_code == 202 and "WEBHOOK_PROJECTS" in response.json()["reason"]
+
+    def test_a_token_body_that_is_no_issue_is_422(self, server: str) -> None:
+        response = post(server, json.dumps({"custom": "data"}).encode(), AUTOMATION_TOKEN)
+        assert response.status_code == 422 and "issue key" in response.json()["reason"]

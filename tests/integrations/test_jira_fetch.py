@@ -1,4 +1,5 @@
-"""`fetch_issue` against the Jira Cloud stand-in, over real HTTP."""
+"""`fetch_issue` against the Jira stand-in as Cloud (REST v3, Basic) and as Data Center
+(REST v2, Bearer personal access token), over real HTTP."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import pytest
 
 from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from integrations.jira import Issue, fetch_issue
+from integrations.jira_site import JiraCloud, JiraDataCenter
 from integrations.standins.faults import Delay, Malformed, Reset, Status
 from integrations.standins.jira import JiraStandin
 
-EMAIL, TOKEN = "bot@example.com", "jira-api-token"
+EMAIL, TOKEN, PAT = "bot@example.com", "jira-api-token", "NjM4OTE2-dc-personal-token"
 ADF = {"type": "doc", "version": 1, "content": [
     {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "Alloy"}]},
     {"type": "paragraph", "content": [
@@ -38,10 +40,18 @@ def jira() -> Iterator[JiraStandin]:
         yield server
 
 
-def fetch(jira: JiraStandin, key: str = "MAT-1", **overrides: Any) -> Issue:
-    arguments = {"base_url": jira.base_url, "email": EMAIL, "api_token": TOKEN, "key": key,
-                 "timeout": 2.0, **overrides}
-    return fetch_issue(**arguments)
+def fetch(jira: JiraStandin, key: str = "MAT-1", api_token: str = TOKEN,
+          timeout: float = 2.0) -> Issue:
+    return fetch_issue(JiraCloud(jira.base_url, EMAIL, api_token), key, timeout=timeout)
+
+
+@pytest.fixture
+def data_center() -> Iterator[JiraStandin]:
+    with JiraStandin(personal_access_token=PAT) as server:
+        server.add_issue({"key": "OPS-7", "fields": {
+            "summary": "Wiki", "issuetype": {"name": "Bug"},
+            "description": "h2. Steps\n# Open *MaterialDB*\n# See -4.5- 4.43"}})
+        yield server
 
 
 class TestJiraFetchIssue:
@@ -57,7 +67,7 @@ class TestJiraFetchIssue:
     def test_paragraphs_stay_apart(self, jira: JiraStandin) -> None:
         assert fetch(jira, "MAT-2").description == "First paragraph.\n\nSecond paragraph."
 
-    def test_the_request_uses_rest_v3_and_basic_auth(self, jira: JiraStandin) -> None:
+    def test_the_cloud_request_uses_rest_v3_and_basic_auth(self, jira: JiraStandin) -> None:
         fetch(jira)
         [request] = jira.requests
         assert request.path == "/rest/api/3/issue/MAT-1"
@@ -102,3 +112,24 @@ class TestJiraFetchIssue:
         with pytest.raises(PermanentError, match="malformed issue key"):
             fetch(jira, key)
         assert jira.requests == []
+
+
+class TestJiraDataCenter:
+    def test_an_issue_comes_from_rest_v2_with_a_bearer_token_and_its_wiki_is_converted(
+        self, data_center: JiraStandin
+    ) -> None:
+        issue = fetch_issue(JiraDataCenter(data_center.base_url, PAT), "OPS-7", timeout=2.0)
+        assert (issue.key, issue.summary, issue.issue_type) == ("OPS-7", "Wiki", "Bug")
+        assert issue.description == "## Steps\n\n1. Open **MaterialDB**\n2. See ~~4.5~~ 4.43"
+        [request] = data_center.requests
+        assert request.path == "/rest/api/2/issue/OPS-7"
+        assert request.headers["authorization"] == f"Bearer {PAT}"
+
+    def test_a_wrong_token_is_a_permanent_error(self, data_center: JiraStandin) -> None:
+        with pytest.raises(PermanentError, match="answered 401") as raised:
+            fetch_issue(JiraDataCenter(data_center.base_url, "wrong"), "OPS-7", timeout=2.0)
+        assert not isinstance(raised.value, NotFound | TransientError)
+
+    def test_cloud_credentials_do_not_open_data_center(self, data_center: JiraStandin) -> None:
+        with pytest.raises(PermanentError, match="answered"):
+            fetch_issue(JiraCloud(data_center.base_url, EMAIL, PAT), "OPS-7", timeout=2.0)

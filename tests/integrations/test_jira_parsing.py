@@ -9,7 +9,7 @@ import pytest
 from integrations.errors import InvalidResponse
 from integrations.jira import parse_issue
 
-ADF_DESCRIPTION = {
+ADF_DESCRIPTION: dict[str, Any] = {
     "type": "doc", "version": 1, "content": [
         {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "요청"}]},
         {"type": "paragraph", "content": [
@@ -27,18 +27,49 @@ ADF_DESCRIPTION = {
     ]}
 
 
+AUTOMATION_ISSUE: dict[str, Any] = {
+    "self": "https://sample.jira-dev.com/rest/api/2/issue/11111", "id": 11111, "key": "SP-53",
+    "changelog": {"startAt": 0, "maxResults": 0, "total": 0, "histories": None},
+    "fields": {
+        "statuscategorychangedate": "2022-02-18T15:20:11.662+0530",
+        "issuetype": {"self": "https://sample.jira-dev.com/rest/api/2/issuetype/22222",
+                      "id": 22222, "description": "A request that follows ITSM workflows.",
+                      "name": "[System] Service request", "subtask": False, "fields": None,
+                      "statuses": [], "namedValue": "[System] Service request"},
+        "timespent": None, "customfield_10030": None,
+        "customfield_10031": {"languageCode": "en", "displayName": "English"},
+        "project": {"self": "https://sample.jira-dev.com/rest/api/2/project/10002", "id": 10002,
+                    "key": "SP", "name": "New ITSM Project", "description": None},
+        "summary": "Printer on floor 3 jams", "description": "Jams on *A4* only"}}
+
+
 def webhook(fields: dict[str, Any], key: str = "MAT-42") -> dict[str, Any]:
     return {"webhookEvent": "jira:issue_created", "issue": {"key": key, "fields": fields}}
 
 
 class TestParseIssue:
-    def test_a_v2_webhook_with_a_wiki_description_is_parsed(self) -> None:
+    def test_a_v2_webhook_s_wiki_description_becomes_the_same_text_as_adf(self) -> None:
         issue = parse_issue(webhook({
-            "summary": " Add titanium ", "description": "h2. Request\nAdd *Ti*",
+            "summary": " Add titanium ", "description": "h2. 요청\nAdd material {{Ti-6Al-4V}}",
             "labels": ["sdb"], "issuetype": {"name": "Task"}, "project": {"key": "MAT"}}))
         assert (issue.key, issue.summary, issue.description) == (
-            "MAT-42", "Add titanium", "h2. Request\nAdd *Ti*")
+            "MAT-42", "Add titanium", "## 요청\n\nAdd material `Ti-6Al-4V`")
+        assert issue.description == parse_issue({"key": "MAT-7", "fields": {"description": {
+            "type": "doc", "version": 1, "content": ADF_DESCRIPTION["content"][:1] + [
+                {"type": "paragraph", "content": ADF_DESCRIPTION["content"][1]["content"][:2]}]
+        }}}).description
         assert (issue.labels, issue.issue_type, issue.project) == (("sdb",), "Task", "MAT")
+
+    @pytest.mark.parametrize("wrap", [lambda i: i, lambda i: {"issue": i}],
+                             ids=["Automation format", "Jira format"])
+    def test_automation_send_web_request_bodies_are_parsed(self, wrap: Any) -> None:
+        """Atlassian's sample bodies (support.atlassian.com/cloud-automation/docs/issue-data-
+        automation-format-payload-for-send-web-request and the Jira format page): numeric
+        ids, REST v2 links, a wiki description, no webhookEvent."""
+        issue = parse_issue(wrap(AUTOMATION_ISSUE))
+        assert (issue.key, issue.summary, issue.issue_type, issue.project) == (
+            "SP-53", "Printer on floor 3 jams", "[System] Service request", "SP")
+        assert issue.description == "Jams on **A4** only"
 
     def test_a_v3_rest_issue_with_an_adf_description_becomes_readable_text(self) -> None:
         issue = parse_issue({"key": "MAT-7", "fields": {"summary": "Ti",

@@ -15,6 +15,7 @@ from db.recorder import HistoryRecorder
 from integrations.bitbucket import BearerAuth
 from integrations.errors import IntegrationError
 from integrations.jira import fetch_issue
+from integrations.jira_site import JiraCloud, JiraDataCenter
 from integrations.llm.client import LlmClient
 from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
@@ -28,7 +29,9 @@ LLM_KEY, WRONG_LLM_KEY = "sk-proj-SECRET123abc", "sk-proj-WRONG321cba"
 BB_TOKEN, WRONG_BB_TOKEN = "bbat-SECRET456def", "bbat-WRONG654fed"
 BB_API_TOKEN = "ATATT-SECRET000ghi"
 JIRA_TOKEN = "jira-SECRET789"
-SECRETS = (LLM_KEY, WRONG_LLM_KEY, BB_TOKEN, WRONG_BB_TOKEN, BB_API_TOKEN, JIRA_TOKEN)
+JIRA_PAT, WRONG_JIRA_PAT = "jira-dc-SECRET246", "jira-dc-WRONG642"
+SECRETS = (LLM_KEY, WRONG_LLM_KEY, BB_TOKEN, WRONG_BB_TOKEN, BB_API_TOKEN, JIRA_TOKEN,
+           JIRA_PAT, WRONG_JIRA_PAT)
 MESSAGES = [{"role": "user", "content": "Write the spec for MAT-1"}]
 
 
@@ -50,7 +53,8 @@ class TestNoSecretsRecorded:
         with (OpenAIStandin(api_key=LLM_KEY) as llm,
               BitbucketEmulator(repo, "acme", "shop", access_token=BB_TOKEN, username="bot",
                                 api_token=BB_API_TOKEN) as bitbucket,
-              JiraStandin("bot@example.com", JIRA_TOKEN) as jira):
+              JiraStandin("bot@example.com", JIRA_TOKEN) as jira,
+              JiraStandin(personal_access_token=JIRA_PAT) as data_center):
             llm.script("issue_spec", {"spec_markdown": "spec"})
 
             def llm_client(key: str) -> LlmClient:
@@ -93,8 +97,12 @@ class TestNoSecretsRecorded:
                 if fault is not None:
                     jira.faults.add("*", fault)
                 attempt(errors, lambda token=token: fetch_issue(  # type: ignore[misc]
-                    base_url=jira.base_url, email="bot@example.com", api_token=token,
-                    key="MAT-404", timeout=2))
+                    JiraCloud(jira.base_url, "bot@example.com", token), "MAT-404", timeout=2))
+            for token, fault in ((WRONG_JIRA_PAT, None), (JIRA_PAT, Status(503))):
+                if fault is not None:
+                    data_center.faults.add("*", fault)
+                attempt(errors, lambda token=token: fetch_issue(  # type: ignore[misc]
+                    JiraDataCenter(data_center.base_url, token), "OPS-404", timeout=2))
 
         with recorder.engine.connect() as conn:
             rows = [row for table in ("llm_call_history", "bitbucket_api_history")
@@ -107,7 +115,7 @@ class TestNoSecretsRecorded:
 
         names = {line.split(" ", 1)[0] for line in logs}
         assert {"openai._base_client", "urllib3.connectionpool"} <= names  # DEBUG was captured
-        assert len(errors) == 13 and len(rows) == 18 and recorder.failures == []
+        assert len(errors) == 15 and len(rows) == 18 and recorder.failures == []
         assert any("401" in e for e in errors) and any("429" in r for r in rows)
         for secret in SECRETS:
             for what, texts in (("history row", rows), ("error", errors), ("log", logs)):
