@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Any
 
-Node = dict[str, Any]
+from integrations.wiki_links import Node, link, media, text_node
+
 # ??citation?? has no ADF mark: Atlassian's converter makes it emphasis too.
 _MARKERS: dict[str, Node] = {
     "??": {"type": "em"}, "*": {"type": "strong"}, "_": {"type": "em"},
@@ -44,7 +44,7 @@ def parse_inline(text: str) -> list[Node]:
         if _SPECIAL.search(line):
             nodes.extend(_Line(line).parse(0, None, []))
         elif line:
-            nodes.append(_text(line, []))
+            nodes.append(text_node(line, []))
     return nodes
 
 
@@ -77,7 +77,7 @@ class _Line:
 
         def flush() -> None:
             if buffer:
-                nodes.append(_text("".join(buffer), marks))
+                nodes.append(text_node("".join(buffer), marks))
                 buffer.clear()
 
         i = start
@@ -130,15 +130,16 @@ class _Line:
             return self.parse(inner[0], inner[1], [*marks, _MARKERS[marker]])
         raw = self.text[inner[0]:inner[1]]
         if not _FILE_OR_URL.fullmatch(raw):  # "(!) careful (!)" is not an image named ") careful ("
-            return [_text(f"!{raw}!", marks)]
-        return [_media(raw.split("|", 1)[0].strip())]
+            return [text_node(f"!{raw}!", marks)]
+        return [media(raw.split("|", 1)[0].strip())]
 
     def _protected(self, span: str, marks: list[Node]) -> list[Node]:
         if span.startswith("{{"):
-            return [_text(span[2:-2], [*marks, _CODE])] if len(span) > 4 else []
+            return [text_node(span[2:-2], [*marks, _CODE])] if len(span) > 4 else []
         if span.startswith("["):
-            return _link(span[1:-1], marks)
-        return [_text(span, marks)]
+            return link(span[1:-1], marks,
+                        lambda shown, inner: _Line(shown).parse(0, None, inner))
+        return [text_node(span, marks)]
 
 
 def _spans(text: str) -> dict[int, int]:
@@ -156,31 +157,3 @@ def _spans(text: str) -> dict[int, int]:
         if close >= 0:
             spans[match.start()] = position = close + 2
     return spans
-
-
-def _link(content: str, marks: list[Node]) -> list[Node]:
-    """`[text|target|title]`, `[target]`, `[~user]` (a mention), `[^file]` (an attachment);
-    split as Atlassian's link-parser.ts does: the text ends at the first `|`."""
-    body, _, rest = content.partition("|") if "|" in content else ("", "", content)
-    target = rest.split("|", 1)[0].strip()
-    if target.startswith("~") and len(target) > 1:  # [~jsmith], [~accountid:5b10...]
-        return [{"type": "mention", "attrs": {"id": target[1:]}}]
-    if target.startswith("^"):
-        return [_media(target[1:])]
-    shown = body.strip() or target
-    if target.startswith("#") or "://" in target or target.startswith(("mailto:", "file:")):
-        return _Line(shown).parse(0, None, [*marks, {"type": "link", "attrs": {"href": target}}])
-    return [_text(f"[{content}]", marks)]  # [MAT-12], [space:Page]: kept as written
-
-
-def _media(name: str) -> Node:
-    if "://" in name:
-        return {"type": "media", "attrs": {"type": "external", "url": name}}
-    return {"type": "media", "attrs": {"type": "file", "alt": name}}
-
-
-def _text(text: str, marks: list[Node]) -> Node:
-    node: Node = {"type": "text", "text": text}
-    if marks:
-        node["marks"] = [dict(m) for m in marks]
-    return node
