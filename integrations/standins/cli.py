@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     llm = services.add_parser("openai", parents=[common], help="OpenAI chat completions")
     llm.add_argument("--api-key", help="accept only this key (default: any non-empty key)")
+    llm.add_argument("--lenient", action="store_true",
+                     help="accept what OpenAI refuses (sampling parameters for reasoning "
+                          "models), as a permissive gateway does")
+    llm.add_argument("--alternating-roles", action="store_true",
+                     help="refuse two messages of one role in a row, as vLLM with a Mistral "
+                          "or Gemma chat template does")
     llm.add_argument(
         "--script",
         type=Path,
@@ -47,9 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSON list of {"schema", "response", "path"?, "times"?}; repeatable',
     )
 
-    jira = services.add_parser("jira", parents=[common], help="Jira Cloud REST v3")
-    jira.add_argument("--email", required=True)
-    jira.add_argument("--api-token", required=True)
+    jira = services.add_parser("jira", parents=[common],
+                               help="Jira Cloud (REST v2/v3) or Data Center (REST v2)")
+    jira.add_argument("--email", help="Cloud: the account email for Basic auth")
+    jira.add_argument("--api-token", help="Cloud: the API token for Basic auth")
+    jira.add_argument("--personal-access-token",
+                      help="Data Center: the Bearer token (instead of --email/--api-token)")
     jira.add_argument(
         "--issues",
         type=Path,
@@ -74,14 +83,16 @@ def make_standin(args: argparse.Namespace) -> StandinServer:
             **where,
         )
     if args.service == "openai":
-        llm = OpenAIStandin(api_key=args.api_key, **where)
+        llm = OpenAIStandin(api_key=args.api_key, strict=not args.lenient,
+                            alternating_roles=args.alternating_roles, **where)
         for path in args.script:
             for entry in json.loads(path.read_text()):
                 llm.script(
                     entry["schema"], entry["response"], entry.get("path"), entry.get("times")
                 )
         return llm
-    jira = JiraStandin(args.email, args.api_token, **where)
+    jira = JiraStandin(args.email, args.api_token,
+                       personal_access_token=args.personal_access_token, **where)
     for path in args.issues:
         for issue in json.loads(path.read_text()):
             jira.add_issue(issue)

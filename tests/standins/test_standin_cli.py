@@ -48,6 +48,37 @@ class TestRunningAsAProcess:
         finally:
             assert stop(process) == 0
 
+    def test_the_jira_stand_in_runs_as_data_center_with_a_personal_access_token(
+        self, tmp_path: Path
+    ) -> None:
+        issues = tmp_path / "issues.json"
+        issues.write_text(json.dumps([{"key": "DEMO-2", "fields": {"summary": "On prem"}}]))
+        process, url = run("jira", "--personal-access-token", "pat", "--issues", str(issues))
+        try:
+            issue = requests.get(f"{url}/rest/api/2/issue/DEMO-2", timeout=5,
+                                 headers={"Authorization": "Bearer pat"})
+            assert issue.json()["fields"]["summary"] == "On prem"
+            cloud_only = requests.get(f"{url}/rest/api/3/issue/DEMO-2", timeout=5,
+                                      headers={"Authorization": "Bearer pat"})
+            assert cloud_only.status_code == 404
+        finally:
+            assert stop(process) == 0
+
+    def test_the_openai_stand_in_can_refuse_roles_that_do_not_alternate(self) -> None:
+        process, url = run("openai", "--alternating-roles")
+        try:
+            answer = requests.post(f"{url}/chat/completions", timeout=5,
+                                   headers={"Authorization": "Bearer k"}, json={
+                "model": "mistral-small", "messages": [
+                    {"role": "system", "content": "s"}, {"role": "user", "content": "a"},
+                    {"role": "user", "content": "b"}],
+                "response_format": {"type": "json_schema", "json_schema": {
+                    "name": "issue_spec", "strict": True, "schema": {"type": "object"}}}})
+            assert answer.status_code == 400
+            assert "alternate" in answer.json()["error"]["message"]
+        finally:
+            assert stop(process) == 0
+
     def test_the_bitbucket_stand_in_serves_the_given_repository(self, tmp_path: Path) -> None:
         repo = BitbucketEmulator.create_repository(tmp_path / "r.git", {"a.txt": b"a"})
         process, url = run(
