@@ -2,38 +2,44 @@
 
 Every HTTP attempt is recorded with its endpoint template (never a token or query value), its
 real status code and the rate-limit headers. Transport retries live in `RetryPolicy` only
-(urllib3's own retries are off). Responses are read with a size cap.
+(urllib3's own retries are off); a 429 is `RateLimited` for the task to retry later, and
+requests slow down while Bitbucket says the limit is near (`RatePacer`). Redirects are never
+followed. Responses are read with a size cap.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
 
-from integrations.errors import (
-    Conflict,
-    IntegrationError,
-    InvalidResponse,
-    NotFound,
-    PermanentError,
-    TransientError,
+from integrations.bitbucket_pace import RatePacer
+from integrations.bitbucket_source import commit_form, upload_attribute
+from integrations.bitbucket_wire import (
+    error_message,
+    field,
+    parse,
+    quoted,
+    raise_for_status,
+    read_capped,
+    segment,
 )
+from integrations.errors import Conflict, InvalidResponse, NotFound, PathRefused, TransientError
 from integrations.git_host import BranchRef, PullRequest, checked_repo_path
-from integrations.http_retry import RETRYABLE_STATUS, RetryPolicy
+from integrations.http_retry import SERVER_ERRORS, RateLimited, RetryPolicy
 from integrations.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
 
 logger = logging.getLogger(__name__)
 MAX_JSON_BYTES = 10 * 1024 * 1024
 MAX_CONFLICT_RETRIES = 3
 ENDPOINT_PREFIX = "/repositories/{workspace}/{repo_slug}"
+META = {"format": "meta"}
+SRC, SRC_META = "/src/{commit}/{path}", "/src/{commit}/{path}?format=meta"
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -52,7 +58,8 @@ class BitbucketClient:
                  auth: requests.auth.AuthBase | tuple[str, str], recorder: ApiRecorder,
                  retry: RetryPolicy | None = None, timeout: tuple[float, float] = (5.0, 30.0),
                  max_file_bytes: int = 50 * 1024 * 1024,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.base = api_url.rstrip("/")
         self.repo_path = f"/repositories/{workspace}/{repository}"
         self.recorder = recorder
@@ -60,6 +67,7 @@ class BitbucketClient:
         self.timeout = timeout
         self.max_file_bytes = max_file_bytes
         self.sleep = sleep
+        self.pacer = RatePacer(sleep, clock)
         self.session = requests.Session()
         self.session.auth = auth
         self.session.mount("http://", HTTPAdapter(max_retries=0))
@@ -69,30 +77,39 @@ class BitbucketClient:
 
     def _send(self, method: str, template: str, *, path: str = "", limit: int = MAX_JSON_BYTES,
               **kwargs: Any) -> tuple[int, bytes, requests.structures.CaseInsensitiveDict[str]]:
-        """One logical request with retries; returns the final 2xx/4xx status, body, headers."""
+        """One logical request with retries; returns the final non-retried status, body and
+        headers, or raises `TransientError` (`RateLimited` for a 429)."""
         url = self.base + self.repo_path + (path or template)
         for attempt in range(1, self.retry.max_attempts + 1):
+            self.pacer.before_request()
             started = time.monotonic()
             try:
                 with self.session.request(method, url, timeout=self.timeout, stream=True,
-                                          **kwargs) as response:
-                    body = _read_capped(response, limit)
+                                          allow_redirects=False, **kwargs) as response:
+                    body = read_capped(response, limit)
             except InvalidResponse as exc:
                 self._record(method, template, response.status_code, started, attempt,
                              response.headers, str(exc))
                 raise
             except requests.RequestException as exc:
-                error = f"{type(exc).__name__} on {method} {template}"
-                self._record(method, template, None, started, attempt, None, error)
+                failure = f"{type(exc).__name__} on {method} {template}"
+                self._record(method, template, None, started, attempt, None, failure)
                 if attempt == self.retry.max_attempts:
-                    raise TransientError(f"Bitbucket {method} {template}: {error} "
+                    raise TransientError(f"Bitbucket {method} {template}: {failure} "
                                          f"after {attempt} attempts") from None
                 self.sleep(self.retry.delay(attempt))
                 continue
             status, headers = response.status_code, response.headers
-            error = None if status < 400 else _error_message(body, status)
+            error = None if status < 400 else error_message(body, status)
             self._record(method, template, status, started, attempt, headers, error)
-            if status not in RETRYABLE_STATUS:
+            self.pacer.observe(headers)
+            if status == 429:
+                wait = self.retry.rate_limit_wait(headers.get("Retry-After"))
+                if wait is None or attempt == self.retry.max_attempts:
+                    raise RateLimited(_rate_limited(method, template, headers, error))
+                self.sleep(wait)
+                continue
+            if status not in SERVER_ERRORS:
                 return status, body, headers
             if attempt == self.retry.max_attempts:
                 raise TransientError(f"Bitbucket {method} {template} answered {status} "
@@ -111,20 +128,14 @@ class BitbucketClient:
     def _json(self, method: str, template: str, *, path: str = "",
               ok: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
         status, body, _ = self._send(method, template, path=path, **kwargs)
-        _raise_for_status(status, body, f"{method} {template}", ok)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise InvalidResponse(f"Bitbucket {method} {template} answered non-JSON") from None
-        if not isinstance(data, dict):
-            raise InvalidResponse(f"Bitbucket {method} {template} answered a non-object")
-        return data
+        raise_for_status(status, body, f"{method} {template}", ok)
+        return parse(body, f"{method} {template}")
 
     # -- GitHost ---------------------------------------------------------------------------
 
     def default_branch(self) -> BranchRef:
         repo = self._json("GET", "")
-        name = _field(repo, "mainbranch", "name")
+        name = field(repo, "mainbranch", "name")
         branch = self.get_branch(name)
         if branch is None:
             raise NotFound(f"the main branch {name!r} does not exist")
@@ -133,20 +144,29 @@ class BitbucketClient:
     def get_branch(self, name: str) -> BranchRef | None:
         try:
             data = self._json("GET", "/refs/branches/{name}",
-                              path=f"/refs/branches/{_segment(name)}")
+                              path=f"/refs/branches/{segment(name)}")
         except NotFound:
             return None
-        return BranchRef(name=name, commit=_field(data, "target", "hash"))
+        return BranchRef(name=name, commit=field(data, "target", "hash"))
 
     def create_branch(self, name: str, *, from_commit: str) -> BranchRef:
+        """An existing branch is returned where it is (a rerun's). The OpenAPI definition
+        gives POST .../refs/branches 201, 403 and 404 only, so a failed create is judged by
+        reading the branch again, never by the error's wording."""
+        existing = self.get_branch(name)
+        if existing is not None:
+            return existing
         status, body, _ = self._send("POST", "/refs/branches",
                                      json={"name": name, "target": {"hash": from_commit}})
-        if status == 400 and "already exists" in _error_message(body, status).lower():
-            existing = self.get_branch(name)
-            if existing is not None:
-                return existing
-        _raise_for_status(status, body, "POST /refs/branches", (200, 201))
-        return BranchRef(name=name, commit=_field(_parse(body), "target", "hash"))
+        if status != 201:
+            now = self.get_branch(name)
+            if now is not None and now.commit == from_commit:
+                return now  # created meanwhile at the wanted commit (a lost answer, a rerun)
+            if now is not None:
+                raise Conflict(f"branch {name} was created at {now.commit[:12]} by someone "
+                               f"else while this run was creating it at {from_commit[:12]}")
+        raise_for_status(status, body, "POST /refs/branches", (201,))
+        return BranchRef(name=name, commit=field(parse(body), "target", "hash"))
 
     def delete_branch(self, name: str, *, if_at: str) -> bool:
         # Bitbucket OpenAPI: DELETE /repositories/{workspace}/{repo_slug}/refs/branches/{name}
@@ -155,29 +175,61 @@ class BitbucketClient:
         if branch is None or branch.commit != if_at:
             return False
         status, body, _ = self._send("DELETE", "/refs/branches/{name}",
-                                     path=f"/refs/branches/{_segment(name)}")
+                                     path=f"/refs/branches/{segment(name)}")
         if status == 404:
             return False
-        _raise_for_status(status, body, "DELETE /refs/branches/{name}", (204,))
+        raise_for_status(status, body, "DELETE /refs/branches/{name}", (204,))
         return True
 
     def read_file(self, ref: str, path: str) -> bytes | None:
+        """The bytes of a regular or executable file; None when `ref` lacks it; NotFound when
+        `ref` itself is missing (Bitbucket answers 404 for both); PathRefused for a
+        directory, symlink, submodule or Git LFS file (see `bitbucket_source`)."""
         path = checked_repo_path(path)
-        status, body, _ = self._send("GET", "/src/{commit}/{path}",
-                                     path=f"/src/{_segment(ref)}/{_segment(path)}",
-                                     limit=self.max_file_bytes)
+        where = f"/src/{segment(ref)}/{segment(path)}"
+        meta = self._meta(ref, where)
+        if meta is None:
+            return None
+        upload_attribute(meta, path)
+        status, body, _ = self._send("GET", SRC, path=where, limit=self.max_file_bytes)
+        if 300 <= status < 400:  # OpenAPI: "If the file is managed by LFS ... a 301 redirect"
+            raise PathRefused(f"{path} is a Git LFS file (Bitbucket redirects it to media "
+                              "storage), not a file to edit")
         if status == 404:
             return None
-        _raise_for_status(status, body, "GET /src/{commit}/{path}", (200,))
+        raise_for_status(status, body, f"GET {SRC}", (200,))
         return body
+
+    def _meta(self, ref: str, where: str) -> dict[str, Any] | None:
+        """The path's `?format=meta` JSON, or None when it is absent from an existing ref."""
+        try:
+            return self._json("GET", SRC_META, path=where, params=META)
+        except NotFound:
+            status, body, _ = self._send("GET", "/src/{commit}/?format=meta",
+                                         path=f"/src/{segment(ref)}/", params=META)
+            if status == 404:
+                raise NotFound(f"Bitbucket has no commit or branch {ref!r}") from None
+            raise_for_status(status, body, "GET /src/{commit}/?format=meta", (200,))
+            return None
+
+    def _modes(self, parent: str, files: Mapping[str, bytes]) -> dict[str, str | None]:
+        """Each file's `x-attributes` as it is at `parent` (a new file has none)."""
+        modes = {}
+        for path in files:
+            meta = self._meta(parent, f"/src/{segment(parent)}/{segment(path)}")
+            modes[path] = None if meta is None else upload_attribute(meta, path)
+        return modes
 
     def commit_files(self, *, branch: str, parent: str, files: Mapping[str, bytes],
                      message: str, author: str) -> str:
-        parts = [(checked_repo_path(p), (p.rsplit("/", 1)[-1], data, "application/octet-stream"))
-                 for p, data in files.items()]
+        """One commit of `files` on `branch`, each keeping its mode at the parent: the
+        OpenAPI definition has an upload decide the mode, so +x must be sent again."""
+        files = {checked_repo_path(p): data for p, data in files.items()}
         for _ in range(MAX_CONFLICT_RETRIES + 1):
             form = {"message": message, "branch": branch, "parents": parent, "author": author}
-            status, body, headers = self._send("POST", "/src", data=form, files=parts)
+            body, content_type = commit_form(form, files, self._modes(parent, files))
+            status, answer, headers = self._send("POST", "/src", data=body,
+                                                 headers={"Content-Type": content_type})
             if status != 409:
                 break
             moved = self.get_branch(branch)
@@ -185,7 +237,7 @@ class BitbucketClient:
                 break
             logger.warning("branch %s moved to %s; committing on top of it", branch, moved.commit)
             parent = moved.commit
-        _raise_for_status(status, body, "POST /src", (200, 201))
+        raise_for_status(status, answer, "POST /src", (201,))
         location = headers.get("Location", "")
         if "/commit/" in location:
             return location.rsplit("/commit/", 1)[1].strip("/")
@@ -195,15 +247,15 @@ class BitbucketClient:
         return tip.commit
 
     def find_open_pull_request(self, branch: str, destination: str) -> PullRequest | None:
-        query = (f"source.branch.name={_quoted(branch)} AND "
-                 f"destination.branch.name={_quoted(destination)}")
+        query = (f"source.branch.name={quoted(branch)} AND "
+                 f"destination.branch.name={quoted(destination)}")
         params: dict[str, str] | None = {"q": query, "state": "OPEN"}
         url_path = "/pullrequests"
         for _ in range(20):
             page = self._json("GET", "/pullrequests", path=url_path, params=params)
             for value in page.get("values", []):
-                if (_field(value, "source", "branch", "name"),
-                        _field(value, "destination", "branch", "name")) == (branch, destination):
+                if (field(value, "source", "branch", "name"),
+                        field(value, "destination", "branch", "name")) == (branch, destination):
                     return _pull_request(value)
             next_url = page.get("next")
             if not isinstance(next_url, str) or not next_url.startswith(self.base):
@@ -226,65 +278,18 @@ class BitbucketClient:
         return _pull_request(data)
 
 
-def _quoted(value: str) -> str:
-    """A string literal of Bitbucket's query language."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _segment(text: str) -> str:
-    """A ref or path for the URL: `#`, `?` and `%` in a name must not end or alter the path."""
-    return quote(text, safe="/")
-
-
-def _read_capped(response: requests.Response, limit: int) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise InvalidResponse(f"Bitbucket response over {limit} bytes; refused")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _parse(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise InvalidResponse("Bitbucket answered non-JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidResponse("Bitbucket answered a non-object")
-    return data
-
-
-def _error_message(body: bytes, status: int) -> str:
-    try:
-        message = json.loads(body)["error"]["message"]
-        return str(message)[:500]
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {status}"
-
-
-def _raise_for_status(status: int, body: bytes, what: str, ok: tuple[int, ...]) -> None:
-    if status in ok:
-        return
-    message = f"Bitbucket {what} answered {status}: {_error_message(body, status)}"
-    error: type[IntegrationError] = {404: NotFound, 409: Conflict}.get(status, PermanentError)
-    raise error(message)
-
-
-def _field(data: Any, *keys: str) -> str:
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            raise InvalidResponse(f"Bitbucket response lacks {'.'.join(keys)}")
-        data = data[key]
-    if not isinstance(data, str | int):
-        raise InvalidResponse(f"Bitbucket response has a non-scalar {'.'.join(keys)}")
-    return str(data)
+def _rate_limited(method: str, template: str, headers: Mapping[str, str],
+                  error: str | None) -> str:
+    limit = headers.get("X-RateLimit-Limit")
+    of = f" of {limit} requests" if limit else ""
+    return (f"Bitbucket {method} {template} answered 429: {error}; its "
+            f"{headers.get('X-RateLimit-Resource', 'api')} rate limit{of} per rolling hour is "
+            "spent, so the task retries later")
 
 
 def _pull_request(data: dict[str, Any]) -> PullRequest:
     return PullRequest(
-        id=_field(data, "id"), url=_field(data, "links", "html", "href"),
-        title=_field(data, "title"), description=str(data.get("description") or ""),
-        source_branch=_field(data, "source", "branch", "name"),
-        destination_branch=_field(data, "destination", "branch", "name"))
+        id=field(data, "id"), url=field(data, "links", "html", "href"),
+        title=field(data, "title"), description=str(data.get("description") or ""),
+        source_branch=field(data, "source", "branch", "name"),
+        destination_branch=field(data, "destination", "branch", "name"))

@@ -36,12 +36,19 @@ def build_git_host(settings: Settings, recorder: ApiRecorder) -> GitHost:
 
 
 def bitbucket_auth(settings: Settings) -> requests.auth.AuthBase | tuple[str, str]:
-    """Bearer access token if set, else Basic with username and API token."""
+    """Bearer access token if set, else Basic with the Atlassian account email and an API
+    token: Bitbucket refuses a username there with 401 (support.atlassian.com/bitbucket-cloud/
+    docs/using-api-tokens/), and app passwords, which took one, ended on 2026-06-09."""
     if settings.bitbucket_access_token is not None:
         return BearerAuth(settings.bitbucket_access_token.get_secret_value())
-    if settings.bitbucket_username and settings.bitbucket_api_token is not None:
-        return (settings.bitbucket_username, settings.bitbucket_api_token.get_secret_value())
-    raise ConfigError("set BITBUCKET_ACCESS_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_API_TOKEN")
+    email = (settings.bitbucket_email or "").strip()
+    if email and settings.bitbucket_api_token is not None:
+        if "@" not in email:
+            raise ConfigError(f"BITBUCKET_EMAIL is {email!r}: an API token's Basic-auth user "
+                              "name is the Atlassian account email, not the Bitbucket username")
+        return (email, settings.bitbucket_api_token.get_secret_value())
+    raise ConfigError("set BITBUCKET_ACCESS_TOKEN, or BITBUCKET_EMAIL (the Atlassian account "
+                      "email) and BITBUCKET_API_TOKEN")
 
 
 @lru_cache(maxsize=8)

@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -72,7 +72,11 @@ class Settings(BaseSettings):
     bitbucket_workspace: str | None = None
     bitbucket_repository: str | None = None
     bitbucket_access_token: SecretStr | None = None
-    bitbucket_username: str | None = None
+    # Basic auth with an API token takes the Atlassian account email as its user name
+    # (support.atlassian.com/bitbucket-cloud/docs/using-api-tokens/); BITBUCKET_USERNAME,
+    # the name this setting had, is still read.
+    bitbucket_email: str | None = Field(
+        default=None, validation_alias=AliasChoices("bitbucket_email", "bitbucket_username"))
     bitbucket_api_token: SecretStr | None = None
 
     targets_file: Path | None = None

@@ -10,8 +10,13 @@ from db import issue_runs
 from db.session import get_engine
 from integrations.git_host import BranchRef
 from tasks.context import git_host_for
+from tasks.git_host_retry import (
+    GIT_HOST_RETRIES,
+    GIT_HOST_RETRY_DELAYS,
+    rate_limited_or_database_hiccup,
+)
 from tasks.limits import spend_bitbucket_budget
-from tasks.retry import BACKOFF, JITTER, database_hiccup
+from tasks.retry import JITTER
 
 
 def branch_name(prefix: str, issue_key: str, summary: str) -> str:
@@ -25,17 +30,18 @@ def branch_name(prefix: str, issue_key: str, summary: str) -> str:
     return f"{prefix}{issue_key}" + (f"-{slug}" if slug else "")
 
 
-@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
-      retry_condition_fn=database_hiccup)
+@task(retries=GIT_HOST_RETRIES, retry_delay_seconds=GIT_HOST_RETRY_DELAYS,
+      retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def ensure_branch(history_id: int, name: str, base: BranchRef) -> BranchRef:
+    """The branch is looked up first, so a rerun makes one request."""
     spend_bitbucket_budget(2)
     branch = git_host_for(history_id).create_branch(name, from_commit=base.commit)
     issue_runs.heartbeat(get_engine(), history_id, branch_name=branch.name)
     return branch
 
 
-@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
-      retry_condition_fn=database_hiccup)
+@task(retries=GIT_HOST_RETRIES, retry_delay_seconds=GIT_HOST_RETRY_DELAYS,
+      retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def drop_branch_if_empty(history_id: int, name: str, base_commit: str) -> bool:
     """After a run that committed nothing, remove its branch so failed runs do not pile up
     empty `sdb/...` branches; a branch with commits (an earlier run's) is kept."""

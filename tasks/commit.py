@@ -8,9 +8,14 @@ from integrations.errors import PathRefused
 from integrations.git_host import BranchRef
 from sdb_agent.targets import TargetsConfig
 from tasks.context import git_host_for, task_logger
+from tasks.git_host_retry import (
+    GIT_HOST_RETRIES,
+    GIT_HOST_RETRY_DELAYS,
+    rate_limited_or_database_hiccup,
+)
 from tasks.limits import spend_bitbucket_budget
 from tasks.outcomes import CommitOutcome
-from tasks.retry import BACKOFF, JITTER, database_hiccup
+from tasks.retry import JITTER
 
 
 def in_scope(paths: list[str], targets: TargetsConfig, spec_file: str) -> None:
@@ -21,19 +26,21 @@ def in_scope(paths: list[str], targets: TargetsConfig, spec_file: str) -> None:
         raise PathRefused(f"refused to write {', '.join(stray)}: not a configured target")
 
 
-@task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
-      retry_condition_fn=database_hiccup)
+@task(retries=GIT_HOST_RETRIES, retry_delay_seconds=GIT_HOST_RETRY_DELAYS,
+      retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def commit_changes(history_id: int, branch: BranchRef, base: BranchRef, files: dict[str, bytes],
                    targets: TargetsConfig, spec_file: str, message: str,
                    author: str) -> CommitOutcome:
     """Files already identical on the branch are left out; reading them is needed only when
-    the branch has moved past the base (a rerun), since every edit changes its file."""
+    the branch has moved past the base (a rerun), since every edit changes its file. The
+    budget counts the tip, each file's mode at its parent, and the commit; a rerun's reads
+    take two requests a file (what the path is, then its bytes)."""
     in_scope(list(files), targets, spec_file)
     host = git_host_for(history_id)
-    spend_bitbucket_budget(2)
+    spend_bitbucket_budget(2 + len(files))
     tip = host.get_branch(branch.name) or branch
     if tip.commit != base.commit:
-        spend_bitbucket_budget(len(files))
+        spend_bitbucket_budget(2 * len(files))
     changed = dict(files) if tip.commit == base.commit else {
         path: data for path, data in files.items() if host.read_file(tip.commit, path) != data}
     if not changed:

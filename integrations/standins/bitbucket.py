@@ -1,8 +1,16 @@
 """Bitbucket Cloud REST 2.0 emulator over a real git repository.
 
-It answers the calls the agent makes (repository, branches, raw files, multipart commits to
-``/src``, pull requests) with Bitbucket's status codes, error JSON and rate-limit headers, and
-stores commits in git byte for byte so tests can check exactly what a client uploaded.
+It answers the calls the agent makes (repository, branches, files and directories, multipart
+commits to ``/src``, pull requests) with Bitbucket's status codes, error JSON and rate-limit
+headers, and stores commits in git byte for byte (modes included) so tests can check exactly
+what a client uploaded.
+
+Rate limit (support.atlassian.com/bitbucket-cloud/docs/api-request-limits/): a one-hour
+rolling window, 429 past it with no Retry-After promised. The headers X-RateLimit-Limit,
+X-RateLimit-Resource and X-RateLimit-NearLimit come with access-token requests only (Atlassian's
+"Introducing scaled rate limits" post and its support answers on the community forum); when
+NearLimit turns true is not documented: here, when under a fifth of the hour's allowance is
+left.
 """
 
 from __future__ import annotations
@@ -12,12 +20,15 @@ import hmac
 import os
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
 from integrations.standins.bitbucket_prs import PullRequest, PullRequestStore
 from integrations.standins.bitbucket_routes import BitbucketRoutes
 from integrations.standins.bitbucket_views import Views, error
+from integrations.standins.faults import Fault
 from integrations.standins.git_store import Commit, GitStore
 from integrations.standins.messages import RecordedRequest, Reply, json_reply
 from integrations.standins.server import StandinServer
@@ -44,16 +55,21 @@ class BitbucketEmulator(StandinServer):
         repo_slug: str = "repo",
         *,
         access_token: str | None = None,
-        username: str | None = None,
+        username: str | None = None,  # with an API token: the Atlassian account email
         api_token: str | None = None,
         rate_limit: int = 1000,
         rate_window: float = 3600.0,
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not access_token and not (username and api_token):
             raise ValueError("give an access token, or a username and API token")
+        # support.atlassian.com/bitbucket-cloud/docs/using-api-tokens/: Basic auth with an API
+        # token takes the Atlassian account email; a Bitbucket username answers 401.
+        if api_token and username and "@" not in username:
+            raise ValueError("an API token's Basic-auth user name is the Atlassian account email")
         super().__init__(host=host, port=port, latency=latency)
         self.git = GitStore(repo_path)
         if not self.git.is_repository():
@@ -61,22 +77,33 @@ class BitbucketEmulator(StandinServer):
         self.workspace, self.repo_slug = workspace, repo_slug
         self._access_token = access_token
         self._basic = f"{username}:{api_token}" if username and api_token else None
-        self.author = f"{username or 'Stand-in'} <{username or 'standin'}@example.com>"
-        self.rate_limit, self.rate_window = rate_limit, rate_window
+        self.author = f"Stand-in <{username or 'standin@example.com'}>"
+        self.rate_limit, self.rate_window, self.clock = rate_limit, rate_window, clock
         self._rate_lock = threading.Lock()
-        self._window_start, self._used = time.monotonic(), 0
+        self._answered: deque[float] = deque()  # when each request of the window came
         self.prs = PullRequestStore()
         self.commit_lock = threading.Lock()
 
     @staticmethod
-    def create_repository(path: str | os.PathLike[str], files: dict[str, bytes]) -> Path:
-        """A fresh bare repository whose ``main`` branch holds ``files`` in one commit."""
-        return GitStore.create(path, files).path
+    def create_repository(
+        path: str | os.PathLike[str], files: dict[str, bytes], modes: dict[str, str] | None = None
+    ) -> Path:
+        """A fresh bare repository whose ``main`` branch holds ``files`` in one commit, with
+        git modes from ``modes`` (e.g. ``git_store.EXECUTABLE``; regular otherwise)."""
+        return GitStore.create(path, files, modes).path
 
     # -- inspection helpers for tests ------------------------------------------------------------
 
     def branch_tip(self, name: str) -> str | None:
         return self.git.branch_tip(name)
+
+    def mode_at(self, ref: str, path: str) -> str:
+        """The git mode of ``path`` at ``ref`` (100644, 100755, 120000, ...)."""
+        commit = self.git.resolve(ref)
+        entry = self.git.entry(commit, path) if commit else None
+        if entry is None:
+            raise KeyError(f"{path} at {ref}")
+        return entry.mode
 
     def file_at(self, ref: str, path: str) -> bytes:
         commit = self.git.resolve(ref)
@@ -106,22 +133,33 @@ class BitbucketEmulator(StandinServer):
     def error_reply(self, status: int, message: str) -> Reply:
         return json_reply(status, error(_MESSAGES.get(status, message)))
 
-    def common_headers(self) -> dict[str, str]:
+    def rate_headers(self, request: RecordedRequest) -> dict[str, str]:
+        """The documented headers, for an access-token (Bearer) request only."""
+        if not request.headers.get("authorization", "").lower().startswith("bearer "):
+            return {}
         with self._rate_lock:
-            near = self._used >= self.rate_limit * 0.8
+            left = self.rate_limit - len(self._answered)
         return {
             "X-RateLimit-Limit": str(self.rate_limit),
             "X-RateLimit-Resource": "api",
-            "X-RateLimit-NearLimit": "true" if near else "false",
+            "X-RateLimit-NearLimit": "true" if left < self.rate_limit / 5 else "false",
         }
+
+    def fault_reply(self, request: RecordedRequest, fault: Fault) -> Reply:
+        reply = super().fault_reply(request, fault)
+        reply.headers = {**self.rate_headers(request), **reply.headers}
+        return reply
 
     def handle(self, request: RecordedRequest) -> Reply:
         if not self._authorized(request.headers.get("authorization", "")):
             reply = json_reply(401, error("Access token or credentials are invalid or missing."))
             reply.headers["WWW-Authenticate"] = 'Basic realm="Bitbucket.org HTTP"'
             return reply
-        if not self._take_rate_token():
-            return self.error_reply(429, "")
+        reply = self._route(request) if self._take_rate_token() else self.error_reply(429, "")
+        reply.headers = {**self.rate_headers(request), **reply.headers}
+        return reply
+
+    def _route(self, request: RecordedRequest) -> Reply:
         parts = [unquote(part) for part in request.path.split("/")]
         if parts[:3] != ["", "2.0", "repositories"] or len(parts) < 5:
             return self.error_reply(404, "")
@@ -142,10 +180,12 @@ class BitbucketEmulator(StandinServer):
         return False
 
     def _take_rate_token(self) -> bool:
+        """A rolling window: a request counts until ``rate_window`` seconds after it came."""
         with self._rate_lock:
-            if time.monotonic() - self._window_start >= self.rate_window:
-                self._window_start, self._used = time.monotonic(), 0
-            if self._used >= self.rate_limit:
+            now = self.clock()
+            while self._answered and now - self._answered[0] >= self.rate_window:
+                self._answered.popleft()
+            if len(self._answered) >= self.rate_limit:
                 return False
-            self._used += 1
+            self._answered.append(now)
             return True

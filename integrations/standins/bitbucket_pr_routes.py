@@ -69,7 +69,7 @@ class PullRequestRoutes:
             return required("source")
         for field, branch in (("source", source), ("destination", destination)):
             if self.git.branch_tip(branch) is None:
-                return bad(f"{field}: Branch not found: {branch}", fields={field: ["not found"]})
+                return bad(f"{field}: Branch not found: {branch}")
         if source == destination:
             return bad("source and destination branches must differ")
         try:

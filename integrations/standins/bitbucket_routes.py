@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING
 
 from integrations.standins.bitbucket_pr_routes import PullRequestRoutes
+from integrations.standins.bitbucket_source import SourceRoutes
 from integrations.standins.bitbucket_views import bad, body_object, required
-from integrations.standins.git_store import BranchMoved, parse_author
+from integrations.standins.git_store import BranchMoved
 from integrations.standins.messages import RecordedRequest, Reply, json_reply
-from integrations.standins.multipart import MultipartError, parse_form_data
 
 if TYPE_CHECKING:
     from integrations.standins.bitbucket import BitbucketEmulator
@@ -32,9 +31,9 @@ class BitbucketRoutes:
             case ["refs", "branches", *name], "DELETE" if name:
                 return self.delete_branch("/".join(name))
             case ["src"], "POST":
-                return self.commit_files()
+                return SourceRoutes(self.bb, self.request).commit()
             case ["src", *ref_and_path], "GET" if len(ref_and_path) >= 2:
-                return self.get_file(ref_and_path)
+                return SourceRoutes(self.bb, self.request).get(ref_and_path)
             case ["commit", oid], "GET":
                 commit = self.git.resolve(oid)
                 if commit is None:
@@ -44,7 +43,7 @@ class BitbucketRoutes:
                 return PullRequestRoutes(self.bb, self.request).dispatch(rest[1:])
         return bad("Resource not found", 404)
 
-    # -- branches and files ------------------------------------------------------------------------
+    # -- branches ----------------------------------------------------------------------------------
 
     def get_branch(self, name: str) -> Reply:
         tip = self.git.branch_tip(name)
@@ -63,6 +62,9 @@ class BitbucketRoutes:
         return Reply(204, b"", content_type=None)
 
     def create_branch(self) -> Reply:
+        """OpenAPI POST .../refs/branches documents 201, 403 and 404 only (and a 400 for an
+        ambiguous short hash). What the real service answers for a name that exists is not
+        documented: this 400 is the stand-in's own, and the client must not rely on it."""
         data = body_object(self.request)
         if data is None:
             return bad("Malformed JSON body")
@@ -76,7 +78,7 @@ class BitbucketRoutes:
         commit = self.git.resolve(target)
         if commit is None:
             return bad(f"Commit not found: {target}")
-        exists = bad(f'Branch "{name}" already exists.', code="BRANCH_ALREADY_EXISTS")
+        exists = bad(f'Branch "{name}" already exists.')
         if self.git.branch_tip(name) is not None:
             return exists
         try:
@@ -84,55 +86,3 @@ class BitbucketRoutes:
         except BranchMoved:
             return exists
         return json_reply(201, self.views.branch(name, self.git.commit_info(commit)))
-
-    def get_file(self, ref_and_path: list[str]) -> Reply:
-        for split in range(1, len(ref_and_path)):
-            commit = self.git.resolve("/".join(ref_and_path[:split]))
-            if commit is not None:
-                data = self.git.read_file(commit, "/".join(ref_and_path[split:]))
-                if data is None:
-                    break
-                return Reply(200, data, content_type="application/octet-stream")
-        return bad("No such file or directory: " + "/".join(ref_and_path), 404)
-
-    def commit_files(self) -> Reply:
-        try:
-            form = parse_form_data(self.request.headers.get("content-type", ""), self.request.body)
-        except MultipartError as exc:
-            return bad(str(exc))
-        bad_paths = [path for path in form.files if not _safe_path(path)]
-        if bad_paths:
-            return bad(f"Invalid file path: {bad_paths[0]}")
-        author = form.fields.get("author") or self.bb.author
-        if parse_author(author) is None:
-            return bad(f"Invalid author: {author!r}; expected 'Name <email>'")
-        branch = form.fields.get("branch") or self.git.head_branch()
-        if not self.git.is_valid_branch_name(branch):
-            return bad(f'"{branch}" is not a valid branch name.')
-        message = form.fields.get("message") or "Edited online with Bitbucket"
-        with self.bb.commit_lock:
-            tip = self.git.branch_tip(branch)
-            parent = tip or self.git.branch_tip(self.git.head_branch())
-            if given := form.fields.get("parents"):
-                parent = self.git.resolve(given)
-                if parent is None:
-                    return bad(f"Commit not found: {given}")
-                if tip is not None and tip != parent:
-                    return bad(f"Branch {branch} has moved: its tip is {tip}, not {given}.", 409)
-            try:
-                oid = self.git.commit(branch, form.files, message, author, parent, tip)
-            except BranchMoved:
-                return bad(f"Branch {branch} has moved since the commit began.", 409)
-            except subprocess.CalledProcessError as exc:
-                return bad(exc.stderr.decode("utf-8", "replace").strip() or "Cannot commit")
-        location = f"{self.views.repo_api}/commit/{oid}"
-        return Reply(201, b"", content_type=None, headers={"Location": location})
-
-
-def _safe_path(path: str) -> bool:
-    parts = path.split("/")
-    return (
-        not path.startswith("/")
-        and "\0" not in path
-        and all(part not in ("", ".", "..") for part in parts)
-    )

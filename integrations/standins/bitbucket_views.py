@@ -8,22 +8,27 @@ from typing import Any
 from urllib.parse import quote
 
 from integrations.standins.bitbucket_prs import PullRequest
-from integrations.standins.git_store import Commit
+from integrations.standins.git_store import Commit, TreeEntry
 from integrations.standins.messages import RecordedRequest, Reply, json_reply
 
 HTML_ROOT = "https://bitbucket.example"
 
 
-def error(message: str, **extra: object) -> dict[str, object]:
-    return {"type": "error", "error": {"message": message, **extra}}
+def error(message: str, detail: str | None = None) -> dict[str, object]:
+    """Bitbucket OpenAPI components/schemas/error: `error` holds `message` (required),
+    `detail` and `data`, and nothing else (additionalProperties: false)."""
+    body: dict[str, object] = {"message": message}
+    if detail:
+        body["detail"] = detail
+    return {"type": "error", "error": body}
 
 
-def bad(message: str, status: int = 400, **extra: object) -> Reply:
-    return json_reply(status, error(message, **extra))
+def bad(message: str, status: int = 400, detail: str | None = None) -> Reply:
+    return json_reply(status, error(message, detail))
 
 
 def required(field: str) -> Reply:
-    return bad(f"{field}: This field is required.", fields={field: ["This field is required."]})
+    return bad(f"{field}: This field is required.")
 
 
 def body_object(request: RecordedRequest) -> dict[str, Any] | None:
@@ -95,6 +100,25 @@ class Views:
                 "html": {"href": f"{self.repo_html}/branch/{quote(name, safe='/')}"},
             },
         }
+
+    def tree_entry(self, commit: str, entry: TreeEntry, attributes: list[str]) -> dict[str, object]:
+        """A `commit_directory`, or a `commit_file` with its `attributes`: a list, as in the
+        OpenAPI definition's GET .../src/{commit}/{path} examples (its schema says a string)."""
+        directory = entry.kind == "tree"
+        href = f"{self.repo_api}/src/{commit}/{quote(entry.path)}" + ("/" if directory else "")
+        data: dict[str, object] = {
+            "type": "commit_directory" if directory else "commit_file",
+            "path": entry.path,
+            "commit": {
+                "type": "commit",
+                "hash": commit,
+                "links": {"self": {"href": f"{self.repo_api}/commit/{commit}"}},
+            },
+            "links": {"self": {"href": href}, "meta": {"href": f"{href}?format=meta"}},
+        }
+        if not directory:
+            data |= {"attributes": attributes, "escaped_path": entry.path, "size": entry.size or 0}
+        return data
 
     def pull_request(self, pr: PullRequest, source_tip: str | None) -> dict[str, object]:
         return {

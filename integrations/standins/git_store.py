@@ -2,7 +2,8 @@
 
 No working tree or checkout is involved: blobs are written with ``--no-filters`` (no EOL or
 encoding conversion), trees are built in a throwaway index, and branches move by
-compare-and-swap so two concurrent commits cannot both win.
+compare-and-swap so two concurrent commits cannot both win. File modes are kept as given
+(regular, executable, symlink), since Bitbucket's ``x-attributes`` set them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 # Inherited GIT_DIR / GIT_INDEX_FILE (set inside git hooks) would point git at another repo.
 _CLEAN_ENV = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
 _IDENTITY = ("-c", "user.name=Stand-in", "-c", "user.email=standin@example.com")
+REGULAR, EXECUTABLE, SYMLINK, SUBMODULE, TREE = "100644", "100755", "120000", "160000", "040000"
 
 
 class BranchMoved(Exception):
@@ -33,6 +35,17 @@ class Commit:
     author: str
     date: str
     message: str
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a tree: ``kind`` is blob, tree or commit (a submodule)."""
+
+    path: str
+    mode: str
+    kind: str
+    oid: str
+    size: int | None
 
 
 def parse_author(raw: str) -> tuple[str, str] | None:
@@ -62,16 +75,22 @@ class GitStore:
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], files: dict[str, bytes], message: str = "Initial commit"
+        cls,
+        path: str | os.PathLike[str],
+        files: dict[str, bytes],
+        modes: dict[str, str] | None = None,
     ) -> GitStore:
-        """A new bare repository whose ``main`` holds exactly ``files`` in one commit."""
+        """A new bare repository whose ``main`` holds exactly ``files`` in one commit, each
+        with its mode from ``modes`` (regular when not given)."""
         subprocess.run(
             ["git", *_IDENTITY, "init", "--bare", "-q", "-b", "main", str(path)],
             check=True,
             capture_output=True,
         )
         store = cls(path)
-        store.commit("main", files, message, "Stand-in <standin@example.com>", parent=None)
+        store.commit(
+            "main", files, "Initial commit", "Stand-in <standin@example.com>", None, modes=modes
+        )
         return store
 
     def is_repository(self) -> bool:
@@ -104,6 +123,31 @@ class GitStore:
         result = self.git("cat-file", "blob", f"{commit}:{path}", check=False)
         return result.stdout if result.returncode == 0 else None
 
+    def entry(self, commit: str, path: str) -> TreeEntry | None:
+        """The tree entry at ``path`` ("" is the root directory), or None."""
+        if not path:
+            oid = self._rev_parse(f"{commit}^{{tree}}")
+            return TreeEntry("", TREE, "tree", oid, None) if oid else None
+        parent, _, name = path.rpartition("/")
+        found = [e for e in self.listing(commit, parent) or [] if e.path == path]
+        return found[0] if found else None
+
+    def listing(self, commit: str, path: str) -> list[TreeEntry] | None:
+        """The entries of the directory at ``path``, in git's order; None if it is not one.
+        A tree-ish (``commit:path``) is read rather than a pathspec, so no character of a
+        name acts as a pattern."""
+        tree = f"{commit}:{path}" if path else f"{commit}^{{tree}}"
+        result = self.git("ls-tree", "-l", "-z", tree, check=False)
+        if result.returncode != 0:
+            return None
+        entries = []
+        for record in filter(None, result.stdout.split(b"\0")):
+            info, _, name = record.partition(b"\t")
+            mode, kind, oid, size = info.decode().split()
+            full = f"{path}/{name.decode()}" if path else name.decode()
+            entries.append(TreeEntry(full, mode, kind, oid, None if size == "-" else int(size)))
+        return entries
+
     def commit_info(self, oid: str) -> Commit:
         return self.log(oid, limit=1)[0]
 
@@ -135,9 +179,11 @@ class GitStore:
         author: str,
         parent: str | None,
         expected_tip: str | None = None,
+        modes: dict[str, str] | None = None,
     ) -> str:
         """Commit ``files`` on top of ``parent`` and move ``branch`` there if it is still at
-        ``expected_tip`` (None: the branch must not exist yet)."""
+        ``expected_tip`` (None: the branch must not exist yet). Each file gets its mode from
+        ``modes``, else a regular file's: the upload decides the mode, not the parent."""
         name, email = parse_author(author) or (author, "unknown@example.com")
         identity = {
             "GIT_AUTHOR_NAME": name,
@@ -149,7 +195,7 @@ class GitStore:
             index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
             self.git("read-tree", *([parent] if parent else ["--empty"]), env=index)
             entries = b"".join(
-                b"100644 " + self._write_blob(data).encode() + b"\t" + path.encode() + b"\0"
+                f"{(modes or {}).get(path, REGULAR)} {self._write_blob(data)}\t{path}\0".encode()
                 for path, data in files.items()
             )
             self.git("update-index", "-z", "--add", "--index-info", stdin=entries, env=index)

@@ -1,11 +1,20 @@
-"""multipart/form-data parsing with the stdlib ``email`` parser, keeping file bytes undecoded."""
+"""multipart/form-data parsing with the stdlib ``email`` parser, keeping file bytes undecoded.
+
+Bitbucket's OpenAPI definition (POST /repositories/{workspace}/{repo_slug}/src, "Executables
+and links") lets a file part carry an ``x-attributes`` value in its Content-Disposition: its
+prose writes ``x-attributes="executable"``, its example ``x-attributes:"executable"``; both
+are read.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+
+_ATTRIBUTES = re.compile(r'x-attributes\s*[=:]\s*"?([^";\s]*)"?', re.IGNORECASE)
 
 
 class MultipartError(ValueError):
@@ -16,6 +25,7 @@ class MultipartError(ValueError):
 class FormData:
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)  # path -> x-attributes value
 
 
 def parse_form_data(content_type: str, body: bytes) -> FormData:
@@ -39,12 +49,22 @@ def parse_form_data(content_type: str, body: bytes) -> FormData:
         data = payload if isinstance(payload, bytes) else b""
         if "filename" in disposition.params:
             form.files[name] = data
+            if attribute := _attribute(part):
+                form.attributes[name] = attribute
         else:
             try:
                 form.fields[name] = data.decode(part.get_content_charset() or "utf-8")
             except (LookupError, UnicodeDecodeError) as exc:
                 raise MultipartError(f"field {name!r} is not valid text") from exc
     return form
+
+
+def _attribute(part: EmailMessage) -> str | None:
+    """The raw header is searched: the parser drops the example's ``x-attributes:"..."``."""
+    for header, value in part.raw_items():
+        if header.lower() == "content-disposition" and (match := _ATTRIBUTES.search(value)):
+            return match[1]
+    return None
 
 
 def _header_text(value: str | None) -> str | None:

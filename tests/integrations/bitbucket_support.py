@@ -17,16 +17,33 @@ from tests.integrations.conftest import BB_TOKEN
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
 
 
+class FakeTime:
+    """A clock that only a sleep moves: waits are noted, not slept."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 1000.0, list[float]()
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 def client_for(bitbucket: BitbucketEmulator, recorder: ApiRecorder, *,
                auth: requests.auth.AuthBase | tuple[str, str] | None = None,
                retry: RetryPolicy = FAST_RETRY, sleeps: list[float] | None = None,
-               timeout: tuple[float, float] = (2.0, 2.0),
+               timeout: tuple[float, float] = (2.0, 2.0), time: FakeTime | None = None,
                max_file_bytes: int = 50 * 1024 * 1024) -> BitbucketClient:
-    """A client whose back-off waits are noted in `sleeps` instead of slept."""
-    noted = sleeps if sleeps is not None else []
+    """A client whose waits are noted (in `sleeps`, or by `time`) instead of slept."""
+    fake = time or FakeTime()
+    if sleeps is not None:
+        fake.sleeps = sleeps
     return BitbucketClient(api_url=bitbucket.base_url, workspace="acme", repository="shop",
                            auth=auth or BearerAuth(BB_TOKEN), recorder=recorder, retry=retry,
-                           timeout=timeout, max_file_bytes=max_file_bytes, sleep=noted.append)
+                           timeout=timeout, max_file_bytes=max_file_bytes, sleep=fake.sleep,
+                           clock=fake.monotonic)
 
 
 def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:
@@ -38,7 +55,8 @@ def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, str | Non
         disposition = part["Content-Disposition"]
         payload = part.get_payload(decode=True)
         name = disposition.params["name"].encode("ascii", "surrogateescape").decode("utf-8")
-        parts.append((name, disposition.params.get("filename"), payload))
+        assert isinstance(payload, bytes)
+        parts.append((str(name), disposition.params.get("filename"), payload))
     return parts
 
 

@@ -23,7 +23,7 @@ from integrations.standins.bitbucket import BitbucketEmulator
 from integrations.standins.openai_server import OpenAIStandin
 
 BB_TOKEN = "bb-access-token"
-BB_USER, BB_API_TOKEN = "bot", "bot-api-token"
+BB_USER, BB_API_TOKEN = "bot@example.com", "bot-api-token"  # an API token takes the email
 SEED_FILES = {
     "README.md": b"# Material DB\n",
     "src/MaterialDB.cpp": "// \uc7ac\ub8cc \ud14c\uc774\ube14\r\nint x;\r\n".encode("cp949"),

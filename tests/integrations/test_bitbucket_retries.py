@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import MAX_JSON_BYTES, BearerAuth, BitbucketClient
 from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from integrations.factory import build_git_host
-from integrations.http_retry import RetryPolicy
+from integrations.http_retry import RateLimited
 from integrations.standins.bitbucket import BitbucketEmulator
 from integrations.standins.faults import Delay, Malformed, Oversized, Reset, Status
+from sdb_agent.errors import ConfigError
 from sdb_agent.settings import Settings
-from tests.integrations.bitbucket_support import FAST_RETRY, client_for
+from tests.integrations.bitbucket_support import FakeTime, client_for
 from tests.integrations.conftest import BB_API_TOKEN, BB_TOKEN, BB_USER, SEED_FILES, api_rows
 
 BRANCH_ENDPOINT = "/repositories/{workspace}/{repo_slug}/refs/branches/{name}"
@@ -71,42 +73,40 @@ class TestBitbucketRetries:
         assert limited.rate_limit == {**RATE_LIMIT, "Retry-After": "7"}
         assert "Rate limit" in limited.error_message
 
-    def test_a_retry_after_beyond_the_cap_is_capped(
+    def test_a_429_without_a_short_retry_after_is_rate_limited_at_once(
+        self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
+    ) -> None:
+        sleeps: list[float] = []
+        bitbucket.faults.add("*", Status(429))
+        with pytest.raises(RateLimited, match="rate limit of 1000 requests per rolling hour"):
+            client_for(bitbucket, recorder, sleeps=sleeps).get_branch("main")
+        assert sleeps == [] and len(bitbucket.requests) == 1
+        [row] = api_rows(recorder)
+        assert (row.status_code, row.rate_limit) == (429, RATE_LIMIT)
+
+    def test_a_retry_after_beyond_the_cap_is_left_to_a_later_retry(
         self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
     ) -> None:
         sleeps: list[float] = []
         bitbucket.faults.add("*", Status(429, retry_after=86_400))
-        client_for(bitbucket, recorder, sleeps=sleeps).default_branch()
-        assert sleeps == [FAST_RETRY.max_retry_after]
+        with pytest.raises(RateLimited):
+            client_for(bitbucket, recorder, sleeps=sleeps).default_branch()
+        assert sleeps == []
 
-    def test_a_429_without_retry_after_backs_off_exponentially_with_jitter(
-        self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
-    ) -> None:
-        sleeps: list[float] = []
-        retry = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=1.0)
-        bitbucket.faults.add("*", Status(429), times=3)
+    def test_a_rate_limited_failure_is_transient(self) -> None:
+        assert issubclass(RateLimited, TransientError)
 
-        branch = client_for(bitbucket, recorder, retry=retry, sleeps=sleeps).get_branch("main")
-
-        assert branch is not None
-        for attempt, slept in enumerate(sleeps, start=1):
-            ceiling = 0.01 * 2 ** (attempt - 1)
-            assert ceiling / 2 <= slept <= ceiling
-        assert len(sleeps) == 3 and len(set(sleeps)) == 3
-        assert [(r.attempt, r.status_code) for r in api_rows(recorder)] == [
-            (1, 429), (2, 429), (3, 429), (4, 200)]
-        assert all(r.rate_limit == RATE_LIMIT for r in api_rows(recorder))
-
-    @pytest.mark.parametrize(("fault", "status"), [(Status(503), 503), (Status(429), 429),
-                                                   (Reset(), None)], ids=["503", "429", "reset"])
+    @pytest.mark.parametrize(("fault", "status"), [(Status(503), 503), (Reset(), None)],
+                             ids=["503", "reset"])
     def test_exhausted_retries_are_a_transient_error(
         self, fault: Any, status: int | None, bitbucket: BitbucketEmulator,
         recorder: HistoryRecorder
     ) -> None:
         sleeps: list[float] = []
         bitbucket.faults.add("*", fault, times=3)
-        with pytest.raises(TransientError, match="after 3 attempts"):
+        with pytest.raises(TransientError, match="after 3 attempts") as raised:
             client_for(bitbucket, recorder, sleeps=sleeps).get_branch("main")
+        assert not isinstance(raised.value, RateLimited)
         assert len(bitbucket.requests) == 3 and len(sleeps) == 2
         assert [(r.attempt, r.status_code) for r in api_rows(recorder)] == [
             (1, status), (2, status), (3, status)]
@@ -145,16 +145,17 @@ class TestBitbucketBadBodies:
             client_for(bitbucket, recorder).default_branch()
         [row] = api_rows(recorder)
         assert row.status_code == 200 and "over" in row.error_message
-        assert row.rate_limit == RATE_LIMIT
 
     def test_a_file_over_the_size_limit_is_refused(
         self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
     ) -> None:
         client = client_for(bitbucket, recorder, max_file_bytes=4096)
         assert client.read_file("main", "README.md") == SEED_FILES["README.md"]
-        bitbucket.faults.add("GET /src", Oversized(100_000))
+        main = bitbucket.branch_tip("main")
+        bitbucket.git.commit("main", {"big.txt": b"x" * 5000}, "Big", "A <a@example.com>",
+                             main, main)
         with pytest.raises(InvalidResponse, match="over 4096 bytes"):
-            client.read_file("main", "README.md")
+            client.read_file("main", "big.txt")
 
     def test_an_answer_without_the_expected_fields_is_an_invalid_response(
         self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
@@ -189,10 +190,11 @@ class TestBitbucketAuthentication:
 
     @pytest.mark.parametrize("credentials", [
         {"bitbucket_access_token": BB_TOKEN},
+        {"bitbucket_email": BB_USER, "bitbucket_api_token": BB_API_TOKEN},
         {"bitbucket_username": BB_USER, "bitbucket_api_token": BB_API_TOKEN}],
-        ids=["access-token", "username-and-api-token"])
+        ids=["access-token", "email-and-api-token", "older-name-of-the-email"])
     def test_the_factory_builds_a_working_client_from_settings(
-        self, credentials: dict[str, str], bitbucket: BitbucketEmulator,
+        self, credentials: dict[str, Any], bitbucket: BitbucketEmulator,
         recorder: HistoryRecorder
     ) -> None:
         settings = Settings(_env_file=None, git_provider="bitbucket",  # type: ignore[call-arg]
@@ -201,6 +203,53 @@ class TestBitbucketAuthentication:
         host = build_git_host(settings, recorder)
         assert isinstance(host, BitbucketClient)
         assert host.read_file("main", "README.md") == SEED_FILES["README.md"]
+
+
+    def test_a_bitbucket_username_with_an_api_token_is_refused_before_any_request(
+        self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
+    ) -> None:
+        settings = Settings(_env_file=None, git_provider="bitbucket",  # type: ignore[call-arg]
+                            bitbucket_api_url=bitbucket.base_url, bitbucket_workspace="acme",
+                            bitbucket_repository="shop", bitbucket_username="bot",
+                            bitbucket_api_token=SecretStr(BB_API_TOKEN))
+        with pytest.raises(ConfigError, match="BITBUCKET_EMAIL is 'bot'.*account email"):
+            build_git_host(settings, recorder)
+        assert bitbucket.requests == []
+
+    def test_the_emulator_refuses_an_api_token_with_a_username_as_bitbucket_does(
+        self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
+    ) -> None:
+        with pytest.raises(PermanentError, match="answered 401"):
+            client_for(bitbucket, recorder, auth=("bot", BB_API_TOKEN)).default_branch()
+
+
+class TestBitbucketPacing:
+    def test_near_the_limit_requests_are_spaced_at_the_hourly_pace(
+        self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
+    ) -> None:
+        bitbucket.rate_limit = 20  # NearLimit from the 17th answer on (under a fifth left)
+        time = FakeTime()
+        client = client_for(bitbucket, recorder, time=time)
+        for _ in range(16):
+            client.get_branch("main")
+        assert time.sleeps == []
+
+        for _ in range(4):
+            client.get_branch("main")
+
+        assert time.sleeps == [pytest.approx(3600 / 20)] * 3
+        assert [r.rate_limit["X-RateLimit-NearLimit"] for r in api_rows(recorder)][15:] == [
+            "false", "true", "true", "true", "true"]
+
+    def test_without_rate_limit_headers_nothing_is_paced(
+        self, bitbucket: BitbucketEmulator, recorder: HistoryRecorder
+    ) -> None:
+        bitbucket.rate_limit = 5
+        time = FakeTime()
+        client = client_for(bitbucket, recorder, time=time, auth=(BB_USER, BB_API_TOKEN))
+        for _ in range(5):
+            client.get_branch("main")
+        assert time.sleeps == []
 
 
 class TestBitbucketHistoryRows:
@@ -222,8 +271,12 @@ class TestBitbucketHistoryRows:
         assert [(r.api_method, r.endpoint, r.status_code) for r in api_rows(recorder)] == [
             ("GET", prefix, 200),
             ("GET", prefix + "/refs/branches/{name}", 200),
+            ("GET", prefix + "/refs/branches/{name}", 404),
             ("POST", prefix + "/refs/branches", 201),
-            ("GET", prefix + "/src/{commit}/{path}", 404),
+            ("GET", prefix + "/src/{commit}/{path}?format=meta", 404),
+            ("GET", prefix + "/src/{commit}/?format=meta", 200),
+            ("GET", prefix + "/src/{commit}/{path}?format=meta", 404),
+            ("GET", prefix + "/src/{commit}/?format=meta", 200),
             ("POST", prefix + "/src", 201),
             ("GET", prefix + "/pullrequests", 200),
             ("POST", prefix + "/pullrequests", 201),
@@ -248,5 +301,5 @@ class TestBitbucketRecordingNeverBreaksTheCall:
         oid = client.commit_files(branch="main", parent=main.commit, files={"a.txt": b"a"},
                                   message="m", author="A <a@example.com>")
         assert bitbucket.branch_tip("main") == oid
-        assert len(recorder.failures) == len(bitbucket.requests) == 3
+        assert len(recorder.failures) == len(bitbucket.requests) == 5
         assert all("ForeignKeyViolation" in failure for failure in recorder.failures)

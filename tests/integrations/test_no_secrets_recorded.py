@@ -27,7 +27,7 @@ from tests.integrations.bitbucket_support import client_for
 
 LLM_KEY, WRONG_LLM_KEY = "sk-proj-SECRET123abc", "sk-proj-WRONG321cba"
 BB_TOKEN, WRONG_BB_TOKEN = "bbat-SECRET456def", "bbat-WRONG654fed"
-BB_API_TOKEN = "ATATT-SECRET000ghi"
+BB_USER, BB_API_TOKEN = "bot@example.com", "ATATT-SECRET000ghi"
 JIRA_TOKEN = "jira-SECRET789"
 JIRA_PAT, WRONG_JIRA_PAT = "jira-dc-SECRET246", "jira-dc-WRONG642"
 SECRETS = (LLM_KEY, WRONG_LLM_KEY, BB_TOKEN, WRONG_BB_TOKEN, BB_API_TOKEN, JIRA_TOKEN,
@@ -51,7 +51,7 @@ class TestNoSecretsRecorded:
         errors: list[str] = []
         repo = BitbucketEmulator.create_repository(tmp_path / "repo.git", {"a.txt": b"a\n"})
         with (OpenAIStandin(api_key=LLM_KEY) as llm,
-              BitbucketEmulator(repo, "acme", "shop", access_token=BB_TOKEN, username="bot",
+              BitbucketEmulator(repo, "acme", "shop", access_token=BB_TOKEN, username=BB_USER,
                                 api_token=BB_API_TOKEN) as bitbucket,
               JiraStandin("bot@example.com", JIRA_TOKEN) as jira,
               JiraStandin(personal_access_token=JIRA_PAT) as data_center):
@@ -78,12 +78,12 @@ class TestNoSecretsRecorded:
             good.complete(Kind.ISSUE_SPEC, MESSAGES)
 
             wrong = client_for(bitbucket, recorder, auth=BearerAuth(WRONG_BB_TOKEN))
-            wrong_basic = client_for(bitbucket, recorder, auth=("bot", WRONG_BB_TOKEN))
+            wrong_basic = client_for(bitbucket, recorder, auth=(BB_USER, WRONG_BB_TOKEN))
             right = client_for(bitbucket, recorder, auth=BearerAuth(BB_TOKEN))
-            basic = client_for(bitbucket, recorder, auth=("bot", BB_API_TOKEN))
+            basic = client_for(bitbucket, recorder, auth=(BB_USER, BB_API_TOKEN))
             attempt(errors, wrong.default_branch)
             attempt(errors, wrong_basic.default_branch)
-            bitbucket.faults.add("*", Status(429), times=3)
+            bitbucket.faults.add("*", Status(429))  # not retried: RateLimited
             attempt(errors, right.default_branch)
             bitbucket.faults.add("*", Status(503), times=3)
             attempt(errors, lambda: basic.read_file("main", "a.txt"))
@@ -115,7 +115,7 @@ class TestNoSecretsRecorded:
 
         names = {line.split(" ", 1)[0] for line in logs}
         assert {"openai._base_client", "urllib3.connectionpool"} <= names  # DEBUG was captured
-        assert len(errors) == 15 and len(rows) == 18 and recorder.failures == []
+        assert len(errors) == 15 and len(rows) == 17 and recorder.failures == []
         assert any("401" in e for e in errors) and any("429" in r for r in rows)
         for secret in SECRETS:
             for what, texts in (("history row", rows), ("error", errors), ("log", logs)):

@@ -22,7 +22,7 @@ SEED = {
 def bitbucket(tmp_path: Path) -> Iterator[BitbucketEmulator]:
     repo = BitbucketEmulator.create_repository(tmp_path / "repo.git", SEED)
     with BitbucketEmulator(
-        repo, "acme", "shop", access_token=TOKEN, username="bot", api_token="bot-secret"
+        repo, "acme", "shop", access_token=TOKEN, username="bot@example.com", api_token="bot-secret"
     ) as emulator:
         yield emulator
 

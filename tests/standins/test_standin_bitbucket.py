@@ -37,7 +37,7 @@ class TestAuthentication:
     def test_username_and_api_token_are_accepted_as_basic_auth(
         self, bitbucket: BitbucketEmulator
     ) -> None:
-        response = requests.get(repo_url(bitbucket), auth=("bot", "bot-secret"))
+        response = requests.get(repo_url(bitbucket), auth=("bot@example.com", "bot-secret"))
         assert response.status_code == 200
 
 
@@ -49,13 +49,36 @@ class TestRepositoryAndBranches:
         assert response.json()["full_name"] == "acme/shop"
         assert response.json()["mainbranch"] == {"type": "branch", "name": "main"}
 
-    def test_every_answer_carries_rate_limit_headers(
+    def test_every_access_token_answer_carries_rate_limit_headers(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
     ) -> None:
         headers = bb_session.get(repo_url(bitbucket)).headers
         assert headers["X-RateLimit-Limit"] == "1000"
         assert headers["X-RateLimit-Resource"] == "api"
         assert headers["X-RateLimit-NearLimit"] == "false"
+
+    def test_an_api_token_answer_carries_none(self, bitbucket: BitbucketEmulator) -> None:
+        headers = requests.get(repo_url(bitbucket), auth=("bot@example.com", "bot-secret")).headers
+        assert not {h for h in headers if h.lower().startswith("x-ratelimit")}
+
+    def test_near_the_limit_it_says_so(
+        self, bitbucket: BitbucketEmulator, bb_session: requests.Session
+    ) -> None:
+        bitbucket.rate_limit = 10
+        near = [bb_session.get(repo_url(bitbucket)).headers["X-RateLimit-NearLimit"]
+                for _ in range(10)]
+        assert near == ["false"] * 8 + ["true"] * 2
+
+    def test_the_window_rolls_a_request_at_a_time(
+        self, bitbucket: BitbucketEmulator, bb_session: requests.Session
+    ) -> None:
+        now = [0.0]
+        bitbucket.clock, bitbucket.rate_limit = lambda: now[0], 2
+        statuses = []
+        for at in (0.0, 1800.0, 3599.0, 3600.0, 3601.0, 5399.0, 5400.0):
+            now[0] = at
+            statuses.append(bb_session.get(repo_url(bitbucket)).status_code)
+        assert statuses == [200, 200, 429, 200, 429, 429, 200]
 
     def test_past_the_rate_limit_it_answers_429_without_retry_after(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
@@ -76,13 +99,14 @@ class TestRepositoryAndBranches:
         assert fetched.json()["target"]["hash"] == tip
         assert fetched.json()["links"]["html"]["href"].endswith("/branch/feature/x")
 
-    def test_creating_an_existing_branch_is_a_400_naming_the_conflict(
+    def test_creating_an_existing_branch_is_refused_in_the_documented_error_shape(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
     ) -> None:
         body = {"name": "main", "target": {"hash": bitbucket.branch_tip("main")}}
         response = bb_session.post(f"{repo_url(bitbucket)}/refs/branches", json=body)
-        assert response.status_code == 400
-        assert response.json()["error"]["code"] == "BRANCH_ALREADY_EXISTS"
+        assert response.status_code == 400  # undocumented: the client must not rely on it
+        assert response.json()["type"] == "error"
+        assert set(response.json()["error"]) <= {"message", "detail", "data"}
 
     def test_unknown_targets_and_invalid_names_are_400(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
@@ -122,7 +146,7 @@ class TestSourceFiles:
             "src/app.py": b"line one\r\nline two\r\n\r\n",
             "assets/blob.bin": bytes(range(1, 256)) + b"\r",
         }
-        parent = bitbucket.branch_tip("main")
+        parent = bitbucket.branch_tip("main") or ""
         response = commit(bb_session, bitbucket, files, branch="main", parents=parent)
         assert response.status_code == 201
         oid = response.headers["Location"].rsplit("/", 1)[1]
@@ -149,7 +173,7 @@ class TestSourceFiles:
     def test_a_commit_to_a_new_branch_starts_it_from_the_given_parent(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
     ) -> None:
-        parent = bitbucket.branch_tip("main")
+        parent = bitbucket.branch_tip("main") or ""
         response = commit(
             bb_session, bitbucket, {"a.txt": b"a"}, branch="feature/y", parents=parent
         )
@@ -159,7 +183,7 @@ class TestSourceFiles:
     def test_a_stale_parent_is_a_409_saying_the_branch_moved(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
     ) -> None:
-        stale = bitbucket.branch_tip("main")
+        stale = bitbucket.branch_tip("main") or ""
         commit(bb_session, bitbucket, {"a.txt": b"1"}, branch="main", parents=stale)
         response = commit(bb_session, bitbucket, {"a.txt": b"2"}, branch="main", parents=stale)
         assert response.status_code == 409
@@ -168,6 +192,13 @@ class TestSourceFiles:
     def test_paths_escaping_the_repository_are_400(
         self, bitbucket: BitbucketEmulator, bb_session: requests.Session
     ) -> None:
-        for path in ("../evil.txt", "/etc/passwd", "a/./b"):
+        for path in ("../evil.txt", "a/./b", "a//b"):
             response = commit(bb_session, bitbucket, {path: b"x"}, branch="main")
             assert response.status_code == 400, path
+
+    def test_a_leading_slash_is_the_repository_root(
+        self, bitbucket: BitbucketEmulator, bb_session: requests.Session
+    ) -> None:
+        response = commit(bb_session, bitbucket, {"/etc/passwd": b"x"}, branch="main")
+        assert response.status_code == 201
+        assert bitbucket.file_at("main", "etc/passwd") == b"x"
