@@ -1,10 +1,7 @@
-"""Bitbucket Cloud REST 2.0 as a `GitHost` (requests; Bearer or Basic auth).
+"""Bitbucket Cloud REST 2.0 as a `GitHost`, over `BitbucketHttp` (requests; Bearer or Basic).
 
-Every HTTP attempt is recorded with its endpoint template (never a token or query value), its
-real status code and the rate-limit headers. Transport retries live in `RetryPolicy` only
-(urllib3's own retries are off); a 429 is `RateLimited` for the task to retry later, and
-requests slow down while Bitbucket says the limit is near (`RatePacer`). Redirects are never
-followed. Responses are read with a size cap.
+Branches, files and pull requests as the OpenAPI definition describes them; what `/src`
+says about a path and how files are uploaded are in `bitbucket_source`.
 """
 
 from __future__ import annotations
@@ -14,43 +11,20 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
 
-from integrations.bitbucket_pace import RatePacer
+from integrations.bitbucket_http import BitbucketHttp
 from integrations.bitbucket_source import commit_form, upload_attribute
-from integrations.bitbucket_wire import (
-    error_message,
-    field,
-    parse,
-    quoted,
-    raise_for_status,
-    read_capped,
-    segment,
-)
-from integrations.errors import Conflict, InvalidResponse, NotFound, PathRefused, TransientError
+from integrations.bitbucket_wire import field, parse, quoted, raise_for_status, segment
+from integrations.errors import Conflict, InvalidResponse, NotFound, PathRefused
 from integrations.git_host import BranchRef, PullRequest, checked_repo_path
-from integrations.http_retry import SERVER_ERRORS, RateLimited, RetryPolicy
-from integrations.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
+from integrations.http_retry import RetryPolicy
+from integrations.recording import ApiRecorder
 
 logger = logging.getLogger(__name__)
-MAX_JSON_BYTES = 10 * 1024 * 1024
 MAX_CONFLICT_RETRIES = 3
-ENDPOINT_PREFIX = "/repositories/{workspace}/{repo_slug}"
 META = {"format": "meta"}
 SRC, SRC_META = "/src/{commit}/{path}", "/src/{commit}/{path}?format=meta"
-
-
-class BearerAuth(requests.auth.AuthBase):
-    """`Authorization: Bearer <access token>` (repository, project or workspace token)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
 
 
 class BitbucketClient:
@@ -60,81 +34,16 @@ class BitbucketClient:
                  max_file_bytes: int = 50 * 1024 * 1024,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.base = api_url.rstrip("/")
-        self.repo_path = f"/repositories/{workspace}/{repository}"
         self.recorder = recorder
-        self.retry = retry or RetryPolicy()
-        self.timeout = timeout
         self.max_file_bytes = max_file_bytes
-        self.sleep = sleep
-        self.pacer = RatePacer(sleep, clock)
-        self.session = requests.Session()
-        self.session.auth = auth
-        self.session.mount("http://", HTTPAdapter(max_retries=0))
-        self.session.mount("https://", HTTPAdapter(max_retries=0))
-
-    # -- transport -------------------------------------------------------------------------
-
-    def _send(self, method: str, template: str, *, path: str = "", limit: int = MAX_JSON_BYTES,
-              **kwargs: Any) -> tuple[int, bytes, requests.structures.CaseInsensitiveDict[str]]:
-        """One logical request with retries; returns the final non-retried status, body and
-        headers, or raises `TransientError` (`RateLimited` for a 429)."""
-        url = self.base + self.repo_path + (path or template)
-        for attempt in range(1, self.retry.max_attempts + 1):
-            self.pacer.before_request()
-            started = time.monotonic()
-            try:
-                with self.session.request(method, url, timeout=self.timeout, stream=True,
-                                          allow_redirects=False, **kwargs) as response:
-                    body = read_capped(response, limit)
-            except InvalidResponse as exc:
-                self._record(method, template, response.status_code, started, attempt,
-                             response.headers, str(exc))
-                raise
-            except requests.RequestException as exc:
-                failure = f"{type(exc).__name__} on {method} {template}"
-                self._record(method, template, None, started, attempt, None, failure)
-                if attempt == self.retry.max_attempts:
-                    raise TransientError(f"Bitbucket {method} {template}: {failure} "
-                                         f"after {attempt} attempts") from None
-                self.sleep(self.retry.delay(attempt))
-                continue
-            status, headers = response.status_code, response.headers
-            error = None if status < 400 else error_message(body, status)
-            self._record(method, template, status, started, attempt, headers, error)
-            self.pacer.observe(headers)
-            if status == 429:
-                wait = self.retry.rate_limit_wait(headers.get("Retry-After"))
-                if wait is None or attempt == self.retry.max_attempts:
-                    raise RateLimited(_rate_limited(method, template, headers, error))
-                self.sleep(wait)
-                continue
-            if status not in SERVER_ERRORS:
-                return status, body, headers
-            if attempt == self.retry.max_attempts:
-                raise TransientError(f"Bitbucket {method} {template} answered {status} "
-                                     f"after {attempt} attempts: {error}")
-            self.sleep(self.retry.delay(attempt, headers.get("Retry-After")))
-        raise AssertionError("unreachable: the loop returns or raises")
-
-    def _record(self, method: str, template: str, status: int | None, started: float,
-                attempt: int, headers: Mapping[str, str] | None, error: str | None) -> None:
-        rate_limit = {h: headers[h] for h in RATE_LIMIT_HEADERS if h in headers} if headers else {}
-        self.recorder.record_api_call(ApiCall(
-            method=method, endpoint=ENDPOINT_PREFIX + template, status_code=status,
-            duration_seconds=time.monotonic() - started, attempt=attempt,
-            rate_limit=rate_limit or None, error=error))
-
-    def _json(self, method: str, template: str, *, path: str = "",
-              ok: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
-        status, body, _ = self._send(method, template, path=path, **kwargs)
-        raise_for_status(status, body, f"{method} {template}", ok)
-        return parse(body, f"{method} {template}")
+        self.http = BitbucketHttp(api_url=api_url, workspace=workspace, repository=repository,
+                                  auth=auth, recorder=recorder, retry=retry or RetryPolicy(),
+                                  timeout=timeout, sleep=sleep, clock=clock)
 
     # -- GitHost ---------------------------------------------------------------------------
 
     def default_branch(self) -> BranchRef:
-        repo = self._json("GET", "")
+        repo = self.http.json("GET", "")
         name = field(repo, "mainbranch", "name")
         branch = self.get_branch(name)
         if branch is None:
@@ -143,7 +52,7 @@ class BitbucketClient:
 
     def get_branch(self, name: str) -> BranchRef | None:
         try:
-            data = self._json("GET", "/refs/branches/{name}",
+            data = self.http.json("GET", "/refs/branches/{name}",
                               path=f"/refs/branches/{segment(name)}")
         except NotFound:
             return None
@@ -156,7 +65,7 @@ class BitbucketClient:
         existing = self.get_branch(name)
         if existing is not None:
             return existing
-        status, body, _ = self._send("POST", "/refs/branches",
+        status, body, _ = self.http.send("POST", "/refs/branches",
                                      json={"name": name, "target": {"hash": from_commit}})
         if status != 201:
             now = self.get_branch(name)
@@ -174,7 +83,7 @@ class BitbucketClient:
         branch = self.get_branch(name)
         if branch is None or branch.commit != if_at:
             return False
-        status, body, _ = self._send("DELETE", "/refs/branches/{name}",
+        status, body, _ = self.http.send("DELETE", "/refs/branches/{name}",
                                      path=f"/refs/branches/{segment(name)}")
         if status == 404:
             return False
@@ -191,7 +100,7 @@ class BitbucketClient:
         if meta is None:
             return None
         upload_attribute(meta, path)
-        status, body, _ = self._send("GET", SRC, path=where, limit=self.max_file_bytes)
+        status, body, _ = self.http.send("GET", SRC, path=where, limit=self.max_file_bytes)
         if 300 <= status < 400:  # OpenAPI: "If the file is managed by LFS ... a 301 redirect"
             raise PathRefused(f"{path} is a Git LFS file (Bitbucket redirects it to media "
                               "storage), not a file to edit")
@@ -203,9 +112,9 @@ class BitbucketClient:
     def _meta(self, ref: str, where: str) -> dict[str, Any] | None:
         """The path's `?format=meta` JSON, or None when it is absent from an existing ref."""
         try:
-            return self._json("GET", SRC_META, path=where, params=META)
+            return self.http.json("GET", SRC_META, path=where, params=META)
         except NotFound:
-            status, body, _ = self._send("GET", "/src/{commit}/?format=meta",
+            status, body, _ = self.http.send("GET", "/src/{commit}/?format=meta",
                                          path=f"/src/{segment(ref)}/", params=META)
             if status == 404:
                 raise NotFound(f"Bitbucket has no commit or branch {ref!r}") from None
@@ -228,7 +137,7 @@ class BitbucketClient:
         for _ in range(MAX_CONFLICT_RETRIES + 1):
             form = {"message": message, "branch": branch, "parents": parent, "author": author}
             body, content_type = commit_form(form, files, self._modes(parent, files))
-            status, answer, headers = self._send("POST", "/src", data=body,
+            status, answer, headers = self.http.send("POST", "/src", data=body,
                                                  headers={"Content-Type": content_type})
             if status != 409:
                 break
@@ -252,20 +161,20 @@ class BitbucketClient:
         params: dict[str, str] | None = {"q": query, "state": "OPEN"}
         url_path = "/pullrequests"
         for _ in range(20):
-            page = self._json("GET", "/pullrequests", path=url_path, params=params)
+            page = self.http.json("GET", "/pullrequests", path=url_path, params=params)
             for value in page.get("values", []):
                 if (field(value, "source", "branch", "name"),
                         field(value, "destination", "branch", "name")) == (branch, destination):
                     return _pull_request(value)
             next_url = page.get("next")
-            if not isinstance(next_url, str) or not next_url.startswith(self.base):
+            if not isinstance(next_url, str) or not next_url.startswith(self.http.base):
                 return None
-            url_path, params = next_url[len(self.base + self.repo_path):], None
+            url_path, params = next_url[len(self.http.base + self.http.repo_path):], None
         return None
 
     def create_pull_request(self, *, branch: str, destination: str, title: str,
                             description: str) -> PullRequest:
-        data = self._json("POST", "/pullrequests", ok=(200, 201), json={
+        data = self.http.json("POST", "/pullrequests", ok=(200, 201), json={
             "title": title, "description": description,
             "source": {"branch": {"name": branch}},
             "destination": {"branch": {"name": destination}}, "close_source_branch": True})
@@ -273,18 +182,9 @@ class BitbucketClient:
 
     def update_pull_request(self, pr: PullRequest, *, title: str,
                             description: str) -> PullRequest:
-        data = self._json("PUT", "/pullrequests/{id}", path=f"/pullrequests/{pr.id}",
+        data = self.http.json("PUT", "/pullrequests/{id}", path=f"/pullrequests/{pr.id}",
                           json={"title": title, "description": description})
         return _pull_request(data)
-
-
-def _rate_limited(method: str, template: str, headers: Mapping[str, str],
-                  error: str | None) -> str:
-    limit = headers.get("X-RateLimit-Limit")
-    of = f" of {limit} requests" if limit else ""
-    return (f"Bitbucket {method} {template} answered 429: {error}; its "
-            f"{headers.get('X-RateLimit-Resource', 'api')} rate limit{of} per rolling hour is "
-            "spent, so the task retries later")
 
 
 def _pull_request(data: dict[str, Any]) -> PullRequest:

@@ -11,7 +11,8 @@ import requests.auth
 from sqlalchemy import Engine
 
 from db.llm_cache import PostgresResponseCache
-from integrations.bitbucket import BearerAuth, BitbucketClient
+from integrations.bitbucket import BitbucketClient
+from integrations.bitbucket_http import BearerAuth
 from integrations.git_host import GitHost
 from integrations.llm.client import LlmClient
 from integrations.llm.pricing import PriceTable

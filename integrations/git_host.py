@@ -60,13 +60,15 @@ class GitHost(Protocol):
         ...
 
     def read_file(self, ref: str, path: str) -> bytes | None:
-        """The file's exact bytes at `ref`, or None if it does not exist there."""
+        """The file's exact bytes at `ref`, or None if it does not exist there; PathRefused
+        when the path is not a file to edit (a directory, symlink, submodule, Git LFS file)."""
         ...
 
     def commit_files(
         self, *, branch: str, parent: str, files: Mapping[str, bytes], message: str, author: str
     ) -> str:
-        """One commit holding every file; returns its hash."""
+        """One commit holding every file, each keeping its mode at `parent` (an executable
+        stays executable); returns its hash."""
         ...
 
     def find_open_pull_request(self, branch: str, destination: str) -> PullRequest | None: ...

@@ -8,7 +8,8 @@ from email.parser import BytesParser
 
 import requests.auth
 
-from integrations.bitbucket import BearerAuth, BitbucketClient
+from integrations.bitbucket import BitbucketClient
+from integrations.bitbucket_http import BearerAuth
 from integrations.http_retry import RetryPolicy
 from integrations.recording import ApiRecorder
 from integrations.standins.bitbucket import BitbucketEmulator

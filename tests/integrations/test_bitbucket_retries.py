@@ -9,7 +9,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from db.recorder import HistoryRecorder
-from integrations.bitbucket import MAX_JSON_BYTES, BearerAuth, BitbucketClient
+from integrations.bitbucket import BitbucketClient
+from integrations.bitbucket_http import MAX_JSON_BYTES, BearerAuth
 from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from integrations.factory import build_git_host
 from integrations.http_retry import RateLimited

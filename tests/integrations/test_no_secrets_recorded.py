@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from db.recorder import HistoryRecorder
-from integrations.bitbucket import BearerAuth
+from integrations.bitbucket_http import BearerAuth
 from integrations.errors import IntegrationError
 from integrations.jira import fetch_issue
 from integrations.jira_site import JiraCloud, JiraDataCenter
