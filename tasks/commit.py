@@ -33,11 +33,12 @@ def commit_changes(history_id: int, branch: BranchRef, base: BranchRef, files: d
                    author: str) -> CommitOutcome:
     """Files already identical on the branch are left out; reading them is needed only when
     the branch has moved past the base (a rerun), since every edit changes its file. The
-    budget counts the tip, each file's mode at its parent, and the commit; a rerun's reads
-    take two requests a file (what the path is, then its bytes)."""
+    budget counts the tip, the commit, and up to two requests a file for its mode at the
+    parent (a new file's 404 is told from a missing commit); a rerun's reads take two more a
+    file (what the path is, then its bytes)."""
     in_scope(list(files), targets, spec_file)
     host = git_host_for(history_id)
-    spend_bitbucket_budget(2 + len(files))
+    spend_bitbucket_budget(2 + 2 * len(files))
     tip = host.get_branch(branch.name) or branch
     if tip.commit != base.commit:
         spend_bitbucket_budget(2 * len(files))

@@ -10,7 +10,6 @@ answers 404.
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import subprocess
 from typing import TYPE_CHECKING
@@ -59,9 +58,8 @@ class SourceRoutes:
         if entry.kind == "tree":
             return self._listing(commit, entry.path)
         if "lfs" in self._attributes(entry):
-            digest = hashlib.sha256(self.git.read_file(commit, entry.path) or b"").hexdigest()
             return Reply(301, b"", content_type=None,
-                         headers={"Location": f"{MEDIA_ROOT}/{digest}/binary"})
+                         headers={"Location": f"{MEDIA_ROOT}/{entry.oid}/binary"})
         # OpenAPI: a subrepository's "contents of the file is the SHA1 of the repository
         # pointed to"; a link's are the path it points to (its blob).
         data = (entry.oid.encode() if entry.kind == "commit"
