@@ -13,8 +13,13 @@ from sdb_agent.errors import ConfigError
 from sdb_agent.settings import get_settings
 from sdb_agent.targets import Target
 from tasks.context import git_host_for
+from tasks.git_host_retry import (
+    GIT_HOST_RETRIES,
+    GIT_HOST_RETRY_DELAYS,
+    rate_limited_or_database_hiccup,
+)
 from tasks.limits import spend_bitbucket_budget
-from tasks.retry import BACKOFF, JITTER, database_hiccup, transient_or_database_hiccup
+from tasks.retry import BACKOFF, JITTER, transient_or_database_hiccup
 
 
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
@@ -24,15 +29,15 @@ def fetch_issue_by_key(key: str) -> Issue:
     return fetch_issue(jira_site(get_settings()), key)
 
 
-@task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
-      retry_condition_fn=database_hiccup)
+@task(retries=GIT_HOST_RETRIES, retry_delay_seconds=GIT_HOST_RETRY_DELAYS,
+      retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def read_targets(history_id: int, targets: tuple[Target, ...],
                  concurrency: int) -> tuple[BranchRef, list[bytes | None]]:
     """The default branch's head and every target's bytes there, read concurrently.
 
     A missing file is an error unless the target is to be created: this runs before any
     LLM spend, so a wrong TARGETS_FILE costs nothing."""
-    spend_bitbucket_budget(2 + len(targets))
+    spend_bitbucket_budget(2 + 2 * len(targets))  # a file read: its metadata, then its bytes
     host = git_host_for(history_id)
     base = host.default_branch()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

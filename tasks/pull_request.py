@@ -10,9 +10,14 @@ from integrations.git_host import PullRequest
 from integrations.jira import Issue
 from sdb_agent.redaction import redact
 from tasks.context import git_host_for
+from tasks.git_host_retry import (
+    GIT_HOST_RETRIES,
+    GIT_HOST_RETRY_DELAYS,
+    rate_limited_or_database_hiccup,
+)
 from tasks.limits import spend_bitbucket_budget
 from tasks.outcomes import FileOutcome
-from tasks.retry import BACKOFF, JITTER, database_hiccup
+from tasks.retry import JITTER
 
 SPEC_EXCERPT_CHARS = 1500
 
@@ -47,8 +52,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:300]
 
 
-@task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
-      retry_condition_fn=database_hiccup)
+@task(retries=GIT_HOST_RETRIES, retry_delay_seconds=GIT_HOST_RETRY_DELAYS,
+      retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def open_pull_request(history_id: int, branch: str, destination: str, title: str,
                       description: str) -> PullRequest:
     spend_bitbucket_budget(2)

@@ -14,8 +14,10 @@ from integrations.http_retry import RateLimited
 from tasks.branch import drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
 from tasks.git_host_retry import rate_limited_or_database_hiccup
+from tasks.intake import read_targets
+from tasks.pull_request import open_pull_request
 
-TASKS = [ensure_branch, drop_branch_if_empty, commit_changes]
+TASKS = [read_targets, ensure_branch, drop_branch_if_empty, commit_changes, open_pull_request]
 
 
 class TestGitHostTaskRetries:
