@@ -254,4 +254,5 @@ def run_costs(engine: Engine, history_id: int) -> RunCosts:
                 func.count().filter(Call.cache_hit),
             ).where(Call.history_id == history_id)
         ).one()
-    return RunCosts(Decimal(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+    cost, unpriced, tokens, calls, hits = (value or 0 for value in row)  # COALESCE, count()
+    return RunCosts(Decimal(cost), int(unpriced), int(tokens), int(calls), int(hits))

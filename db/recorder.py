@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, Table, insert
 from sqlalchemy.exc import DBAPIError
@@ -55,7 +55,7 @@ class HistoryRecorder:
             self.failures.append(message)
 
     def record_api_call(self, call: ApiCall) -> None:
-        self._insert(BitbucketApiHistory.__table__, dict(
+        self._insert(cast(Table, BitbucketApiHistory.__table__), dict(
             history_id=self.history_id, task_run_id=self.task_run_id,
             api_method=call.method, endpoint=call.endpoint[:500], status_code=call.status_code,
             duration_seconds=_seconds(call.duration_seconds), attempt=call.attempt,
@@ -63,7 +63,7 @@ class HistoryRecorder:
         ), f"{call.method} {call.endpoint}")
 
     def record_llm_call(self, call: LlmCall) -> None:
-        self._insert(LlmCallHistory.__table__, dict(
+        self._insert(cast(Table, LlmCallHistory.__table__), dict(
             history_id=self.history_id, task_run_id=self.task_run_id,
             call_type=call.call_type, model=call.model[:100],
             prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,

@@ -7,7 +7,9 @@ report runs at `REPORT_TIME` in `REPORT_TIMEZONE`; the reaper every 10 minutes.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
@@ -28,19 +30,26 @@ def maintenance_deployments(*, settings: Settings | None = None) -> list[RunnerD
     """One deployment per maintenance flow, named after the flow, with its schedule."""
     settings = settings or get_settings()
     return [
-        create_partitions.to_deployment(
-            name="create-partitions", schedule=Cron("15 0 * * *", timezone="UTC"), tags=TAGS),
-        backup_database.to_deployment(
-            name="backup-database", schedule=Cron("30 1 * * *", timezone="UTC"), tags=TAGS),
-        cleanup_retention.to_deployment(
-            name="cleanup-retention", schedule=Cron("30 2 * * *", timezone="UTC"), tags=TAGS),
-        daily_cost_report.to_deployment(
+        runner_deployment(create_partitions.to_deployment(
+            name="create-partitions", schedule=Cron("15 0 * * *", timezone="UTC"), tags=TAGS)),
+        runner_deployment(backup_database.to_deployment(
+            name="backup-database", schedule=Cron("30 1 * * *", timezone="UTC"), tags=TAGS)),
+        runner_deployment(cleanup_retention.to_deployment(
+            name="cleanup-retention", schedule=Cron("30 2 * * *", timezone="UTC"), tags=TAGS)),
+        runner_deployment(daily_cost_report.to_deployment(
             name="daily-cost-report",
             schedule=Cron(report_cron(settings), timezone=settings.report_timezone),
-            tags=TAGS),
-        reap_stale_runs_flow.to_deployment(
-            name="reap-stale-runs", schedule=Interval(timedelta(minutes=10)), tags=TAGS),
+            tags=TAGS)),
+        runner_deployment(reap_stale_runs_flow.to_deployment(
+            name="reap-stale-runs", schedule=Interval(timedelta(minutes=10)), tags=TAGS)),
     ]
+
+
+def runner_deployment(made: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment],
+                      ) -> RunnerDeployment:
+    """`to_deployment` is typed as maybe a coroutine; called outside an event loop it is not."""
+    assert isinstance(made, RunnerDeployment)
+    return made
 
 
 def report_cron(settings: Settings) -> str:

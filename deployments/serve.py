@@ -23,7 +23,7 @@ from prefect.deployments.runner import RunnerDeployment
 from db.migrate import require_current_schema
 from db.session import get_engine
 from deployments.http.app import create_app
-from deployments.maintenance_schedules import maintenance_deployments
+from deployments.maintenance_schedules import maintenance_deployments, runner_deployment
 from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, registered_pools
 from flows.process_issue import process_issue
 from sdb_agent import redaction
@@ -44,9 +44,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def process_issue_deployment(settings: Settings) -> RunnerDeployment:
-    return process_issue.to_deployment(
+    return runner_deployment(process_issue.to_deployment(
         name="process-issue", concurrency_limit=settings.max_concurrent_runs,
-        description="One Jira issue becomes one branch, one commit and one PR.")
+        description="One Jira issue becomes one branch, one commit and one PR."))
 
 
 def refuse_open_webhook(settings: Settings) -> None:

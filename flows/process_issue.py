@@ -13,14 +13,15 @@ import json
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.client.orchestration import get_client
-from prefect.futures import as_completed
+from prefect.client.schemas.objects import State
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed, State
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.states import Completed, Failed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from db import issue_runs
 from db.migrate import require_current_schema
@@ -51,9 +52,9 @@ def _run_name() -> str:
     return str(key or parameters.get("issue_key") or "issue")
 
 
-def _mark_failed(flow: Any, run: Any, state: Any) -> None:
+def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     message = f"flow run {state.name}: {state.message or 'no message'}"
-    issue_runs.fail_active_for_flow_run(get_engine(), run.id, message)
+    issue_runs.fail_active_for_flow_run(get_engine(), flow_run.id, message)
 
 
 def spec_hash(issue: Issue, targets: TargetsConfig, model: str) -> str:
@@ -73,8 +74,12 @@ def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int) -> iss
                             flow_run_ended=ended_state)
 
 
+# Prefect's flow() is typed for TaskRunner[PrefectFuture], its thread pool runner for a subclass
+_EDIT_RUNNER = cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=16))
+
+
 @flow(name="process-issue", flow_run_name=_run_name, on_failure=[_mark_failed],
-      on_crashed=[_mark_failed], task_runner=ThreadPoolTaskRunner(max_workers=16))
+      on_crashed=[_mark_failed], task_runner=_EDIT_RUNNER)
 def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = None,
                   force: bool = False) -> State:
     """Turn a Jira issue (webhook or REST JSON, or just its key) into a pull request.
@@ -180,6 +185,7 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
             outcome = future.result(raise_on_failure=False)  # a failed file is Failed, not lost
             if isinstance(outcome, BaseException):
                 raise outcome
+            assert isinstance(outcome, FileOutcome)  # a Failed state carries its outcome
             by_path[outcome.path] = outcome
             progress.advance()
             logger.info("%s: edited %d/%d after %.1f s: %s %s", issue.key, len(by_path),

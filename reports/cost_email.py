@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import cast
 
 from reports.cost_chart import cost_chart_png
 from reports.cost_render import title, to_html, to_text
@@ -20,7 +21,7 @@ def calls_csv(report: CostReport) -> str:
     """Yesterday's calls; an unpriced cost is an empty cell, never 0."""
     frame = report.calls.reindex(columns=CSV_COLUMNS).copy()
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return frame.to_csv(index=False, lineterminator="\n")
+    return str(frame.to_csv(index=False, lineterminator="\n"))
 
 
 def chart_png(report: CostReport) -> bytes:
@@ -38,7 +39,7 @@ def build_email(report: CostReport, *, sender: str, recipients: list[str]) -> Em
     message.set_content(to_text(report))
     chart_cid = make_msgid(domain="sdb-agent.local")
     message.add_alternative(to_html(report, chart_cid=chart_cid[1:-1]), subtype="html")
-    html_part = message.get_payload()[1]  # type: ignore[index]
+    html_part = cast(EmailMessage, message.get_payload()[1])  # type: ignore[index]
     html_part.add_related(chart_png(report), maintype="image", subtype="png", cid=chart_cid,
                           filename="cost-by-model.png", disposition="inline")
     message.add_attachment(calls_csv(report).encode(), maintype="text", subtype="csv",

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -20,7 +20,7 @@ R = TypeVar("R")
 
 # Plain help: typer's rich help shows a `<bool>` value after every flag (`--force <bool>`),
 # which reads as if the flag took one.
-PLAIN_HELP = {"rich_markup_mode": None}
+PLAIN_HELP: dict[str, Any] = {"rich_markup_mode": None}
 
 app = typer.Typer(
     help="Turn Jira issues into Bitbucket pull requests, with every step recorded.",

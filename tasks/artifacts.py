@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from decimal import Decimal
+from typing import cast
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -32,9 +33,9 @@ class FileProgress:
     def __init__(self, issue_key: str, total: int, *, min_interval: float = 0.5) -> None:
         self.total, self.done, self.min_interval = total, 0, min_interval
         self.last_sent = time.monotonic()
-        self.artifact_id: UUID = create_progress_artifact(
+        self.artifact_id = cast(UUID, create_progress_artifact(
             0.0, key=artifact_key("files-progress", issue_key),
-            description=f"{issue_key}: target files edited")
+            description=f"{issue_key}: target files edited"))  # sync here, never a coroutine
 
     def advance(self) -> None:
         self.done += 1

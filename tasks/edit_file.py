@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import time
 from decimal import Decimal
+from typing import Literal
 
 from prefect import task
-from prefect.states import Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
 from db.file_history import record_file
 from db.session import get_engine
@@ -129,7 +131,7 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
               default_encoding: str | None) -> FileOutcome | State:
     started = time.monotonic()
     recorder = recorder_for(history_id)
-    action = "created" if original is None else "modified"
+    action: Literal["created", "modified"] = "created" if original is None else "modified"
     attempts = _Attempts()
     if original is not None and len(original) > target.max_bytes:
         result: tuple[EditResult, str] | Exception = FileTooLargeError(

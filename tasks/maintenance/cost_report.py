@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -43,7 +44,8 @@ def build_task(
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Rows with NaN (an unpriced cost) as None, so the artifact shows it empty, not 0."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return cast(list[dict[str, object]],
+                frame.astype(object).where(frame.notna(), None).to_dict("records"))
 
 
 @task(name="publish-cost-artifacts", cache_policy=NO_CACHE)
