@@ -13,11 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "editing")]
-
-from edit_samples import join, material_id, material_source  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from editing import Edit, apply_edits, build_window, estimate_tokens  # noqa: E402
+from tests.editing.edit_samples import join, material_id, material_source  # noqa: E402
 
 RUNS = 7
 EDITS = 100

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Connection, Engine, create_engine, text  # noqa: E402
 
 from db import migrate  # noqa: E402
 from db.embedded import EmbeddedPostgres  # noqa: E402
@@ -96,14 +96,18 @@ def seed(engine: Engine) -> None:
         for table in PARTITIONED_TABLES:
             for back in range(13):
                 create_month_partition(conn, table, Month.of(today).shift(-back))
-    steps = [("issue runs", SEED_ISSUES, {"n": ISSUES}),
-             ("LLM calls", SEED_CALLS, {"n": CALLS, "issues": ISSUES}),
-             ("Bitbucket calls", SEED_API_CALLS, {"n": API_CALLS, "issues": ISSUES})]
+    steps: list[tuple[str, str, dict[str, int]]] = [
+        ("issue runs", SEED_ISSUES, {"n": ISSUES}),
+        ("LLM calls", SEED_CALLS, {"n": CALLS, "issues": ISSUES}),
+        ("Bitbucket calls", SEED_API_CALLS, {"n": API_CALLS, "issues": ISSUES})]
     for name, sql, params in steps:
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL synchronous_commit = off"))
-            seconds = timed(lambda c=conn, s=sql, p=params: c.execute(
-                text(s), {"span": SPAN_SECONDS, **p}))
+
+            def seed_step(c: Connection = conn, s: str = sql, p: dict[str, int] = params) -> object:
+                return c.execute(text(s), {"span": SPAN_SECONDS, **p})
+
+            seconds = timed(seed_step)
         print(f"  {name}: {params['n']:,} rows in {seconds:.1f} s", flush=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))

@@ -33,6 +33,7 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,14 +96,14 @@ def start_prefect(stack: ExitStack, name: str, pg_bindir: Path | None) -> str:
     from db.pg_binaries import PgBinaries
     from deployments.local_prefect import LocalPrefectServer
 
-    database_url = None
+    database_url: str | None = None
     if pg_bindir is not None:
         prefect_pg = EmbeddedPostgres(SCRATCH / f"{name}-pg", binaries=PgBinaries(pg_bindir))
         stack.callback(prefect_pg.stop)
         prefect_pg.start()
         prefect_pg.ensure_database("prefect")
-        database_url = prefect_pg.url("prefect").set(drivername="postgresql+asyncpg")
-        database_url = database_url.render_as_string(hide_password=False)
+        url = prefect_pg.url("prefect").set(drivername="postgresql+asyncpg")
+        database_url = url.render_as_string(hide_password=False)
     prefect = LocalPrefectServer(SCRATCH / name, database_url=database_url)
     stack.callback(prefect.stop)
     return prefect.ensure()
@@ -114,12 +115,12 @@ def main() -> None:
     from db.session import get_engine
 
     pg_bindir = prefect_postgres_bindir()
-    backends = [("postgresql", pg_bindir)] if pg_bindir else []
+    backends: list[tuple[str, Path | None]] = [("postgresql", pg_bindir)] if pg_bindir else []
     backends.append(("sqlite", None))
     if pg_bindir is None:
         print("Prefect on PostgreSQL: skipped, no PostgreSQL build with pg_trgm found "
               "(set BENCH_PREFECT_PG_BIN)")
-    results = {}
+    results: dict[str, float] = {}
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, SCRATCH, ignore_errors=True)
         pg = EmbeddedPostgres(SCRATCH / "pg")
@@ -196,12 +197,13 @@ def one_burst(base: str, prefix: str) -> tuple[float, float]:
     return p50, p99
 
 
-def load(base: str, deliveries: int, prefix: str) -> dict:
+def load(base: str, deliveries: int, prefix: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", LOAD, base, SECRET, str(deliveries),
                           str(CLIENTS), prefix], capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"the load generator failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
 if __name__ == "__main__":

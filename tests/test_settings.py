@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sdb_agent.errors import ConfigError
@@ -61,7 +63,7 @@ class TestSettings:
         assert load_settings().report_recipients == ["a@x.io", "b@x.io"]
 
     def test_values_are_read_from_a_dot_env_file(
-        self, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
         monkeypatch.chdir(tmp_path)
         (tmp_path / ".env").write_text("LLM_MODEL=gpt-4.1-mini\nHTTP_PORT=9090\n")

@@ -132,7 +132,8 @@ class TestHostileReadParameters:
         assert answer.status_code in (200, 422), answer.text
 
     def test_a_cursor_with_an_extreme_offset_is_read_as_utc(self, client: TestClient) -> None:
-        from deployments.http.history import Cursor, encode_cursor
+        from db.history_queries import Cursor
+        from deployments.http.history import encode_cursor
 
         cursor = encode_cursor(Cursor(datetime.fromisoformat("2026-11-20T10:00:00-23:59"), 5))
         assert client.get("/history", params={"cursor": cursor}).status_code == 200

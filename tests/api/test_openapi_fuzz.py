@@ -3,6 +3,8 @@ client sends to any route, the answer is never a server error."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -11,6 +13,9 @@ from sqlalchemy.engine import URL
 
 from sdb_agent.settings import get_settings
 from tests.api.conftest import build_app
+
+if TYPE_CHECKING:  # schemathesis defines this alias for type checkers only
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 
 def _load_schema() -> schemathesis.BaseSchema:
@@ -35,5 +40,5 @@ def fuzz_env(configured_env: URL, monkeypatch: pytest.MonkeyPatch) -> None:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
-def test_no_input_to_any_route_is_a_server_error(fuzz_env: None, case: schemathesis.Case) -> None:
+def test_no_input_to_any_route_is_a_server_error(fuzz_env: None, case: OpenApiCase) -> None:
     case.call_and_validate(checks=[not_a_server_error])

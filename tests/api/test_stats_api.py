@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,7 @@ from tests.api.dataset import add_run, seed_known, today
 pytestmark = pytest.mark.usefixtures("pinned_clock")
 
 
-def _rolled(engine: Engine) -> list:
+def _rolled(engine: Engine) -> list[date]:
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT day FROM stats_daily ORDER BY day")).scalars())
 

@@ -66,6 +66,7 @@ class TestAgainstARealDatabase:
         result = run_cli("db", "url", env={**base_env, "DATABASE_URL": raw})
         assert result.returncode == 0, result.stderr
         assert "***" in result.stdout
+        assert database_url.password is not None  # the test database has one
         assert database_url.password not in result.stdout
 
     def test_upgrading_twice_reports_that_nothing_changed(

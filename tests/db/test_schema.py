@@ -44,7 +44,7 @@ class TestConstraintsRejectBadRows:
         ],
     )
     def test_an_issue_row_with_a_bad_value_is_refused(
-        self, engine: Engine, model: type, values: dict
+        self, engine: Engine, model: type, values: dict[str, object]
     ) -> None:
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert(model).values(**values))
@@ -63,7 +63,7 @@ class TestConstraintsRejectBadRows:
         ],
     )
     def test_a_child_row_with_a_bad_value_is_refused(
-        self, engine: Engine, model: type, values: dict
+        self, engine: Engine, model: type, values: dict[str, object]
     ) -> None:
         history_id = add_issue(engine)
         with pytest.raises(IntegrityError), engine.begin() as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from edit_samples import join, material_id, material_source
 
 from editing import (
     AmbiguousMatchError,
@@ -27,6 +26,7 @@ from editing import (
     create_file,
     new_file_content,
 )
+from tests.editing.edit_samples import join, material_id, material_source
 
 CPP = (
     "// 재료 모듈\r\n"

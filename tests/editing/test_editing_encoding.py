@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from edit_samples import join, material_source
 
 from editing import (
     AmbiguousEncodingError,
@@ -17,6 +16,7 @@ from editing import (
     apply_edits,
     decide_encoding,
 )
+from tests.editing.edit_samples import join, material_source
 
 KOREAN = "// 재료 테이블: 구리와 강철의 밀도\n// 확장 음절 똠 햏 포함\n" * 5
 STANDARD_KOREAN = "// 재료 테이블: 구리와 강철의 밀도를 관리합니다\n" * 8

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from edit_samples import join, material_id, material_source
-
 from editing import Region, build_window, estimate_tokens
+from tests.editing.edit_samples import join, material_id, material_source
 
 SPEC = (
     "신규 재료 '티타늄'을 재료 테이블 kMaterialTable에 추가해 주세요. "

@@ -27,11 +27,14 @@ def sample_files() -> dict[str, bytes]:
 
 
 def canned() -> dict[str, Any]:
-    return json.loads((EXAMPLES / "canned-responses.json").read_text(encoding="utf-8"))
+    answers: dict[str, Any] = json.loads(
+        (EXAMPLES / "canned-responses.json").read_text(encoding="utf-8"))
+    return answers
 
 
 def demo_issue() -> dict[str, Any]:
-    return json.loads((EXAMPLES / "demo-issue.json").read_text(encoding="utf-8"))
+    issue: dict[str, Any] = json.loads((EXAMPLES / "demo-issue.json").read_text(encoding="utf-8"))
+    return issue
 
 
 @dataclass

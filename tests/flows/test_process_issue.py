@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -17,11 +18,13 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 
 
 def artifacts_of(flow_run_id: str) -> dict[str, Any]:
+    """The run's artifacts by key (the flow creates only keyed ones). The values are Prefect
+    `Artifact`s, typed Any here: Prefect declares `data` as `dict[str, Any] | Any | None`, and
+    these tests read the markdown, link and table artifacts' data as the strings they are."""
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
-        )
-    return {a.key: a for a in found}
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(flow_run_id)])))
+    return {a.key: a for a in found if a.key is not None}
 
 
 class TestHappyPath:

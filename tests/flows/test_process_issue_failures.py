@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.sorting import FlowRunSort
 
 from integrations.errors import PathRefused
 from integrations.standins.faults import Malformed, Status, Truncated
@@ -97,7 +98,8 @@ class TestOneFileFailing:
 
         def spec_then_outage(request: dict[str, object]) -> dict[str, object]:
             agent.llm.faults.add("POST /chat/completions", Status(503), times=1)
-            return answers["issue_spec"]
+            spec: dict[str, object] = answers["issue_spec"]
+            return spec
 
         agent.llm.script("issue_spec", spec_then_outage)
         for path, reply in answers["file_edits"].items():
@@ -270,9 +272,12 @@ class TestPrefectShowsWhatHappened:
                             "ORDER BY id DESC LIMIT 1")
         assert again["outcome"] == "already_completed" and run_id
         with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(sort="EXPECTED_START_TIME_DESC", limit=1)
-        assert (runs[0].state.type.value, runs[0].state.name) == ("COMPLETED", "AlreadyCompleted")
-        assert first["pr"]["url"] in runs[0].state.message
+            runs = client.read_flow_runs(sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=1)
+        state = runs[0].state
+        assert state is not None
+        assert (state.type.value, state.name) == ("COMPLETED", "AlreadyCompleted")
+        assert state.message is not None
+        assert first["pr"]["url"] in state.message
 
     def test_progress_is_printed_as_the_spec_and_each_file_finish(
         self, agent: Agent, tmp_path: Path

@@ -11,6 +11,7 @@ from typing import Any
 
 import openai
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, select, text
 
 from db.llm_cache import PostgresResponseCache
@@ -40,7 +41,8 @@ from tests.integrations.conftest import llm_rows
 SPEC = {"spec_markdown": "# MAT-1\n\nAdd **Ti-6Al-4V** to the material table."}
 EDITS = {"edits": [{"search": "int x;", "replace": "int x = 1;"}], "summary": "init x"}
 NEW_FILE = {"content": "// \uc0c8 \ud30c\uc77c\n"}
-ANSWERS = {Kind.ISSUE_SPEC: SPEC, Kind.FILE_EDITS: EDITS, Kind.NEW_FILE: NEW_FILE}
+ANSWERS: dict[Kind, dict[str, Any]] = {
+    Kind.ISSUE_SPEC: SPEC, Kind.FILE_EDITS: EDITS, Kind.NEW_FILE: NEW_FILE}
 CALL_TYPES = {Kind.ISSUE_SPEC: "spec_conversion", Kind.FILE_EDITS: "code_diff",
               Kind.NEW_FILE: "new_file"}
 GPT_4O = (Decimal("2.50"), Decimal("1.25"), Decimal("10.00"))  # input, cached, output per 1M
@@ -319,7 +321,9 @@ class TestLlmResponseCache:
         self, scripted: OpenAIStandin, recorder: HistoryRecorder,
         ask: str
     ) -> None:
-        settings = Settings(_env_file=None, openai_api_key="sk-test",  # type: ignore[call-arg]
+        # pydantic-settings' `_env_file` init argument is not in the dataclass-transform
+        # signature mypy sees (no pydantic plugin here), hence the ignore.
+        settings = Settings(_env_file=None, openai_api_key=SecretStr("sk-test"),  # type: ignore[call-arg]
                             openai_base_url=scripted.base_url, llm_model="gpt-4.1-mini",
                             llm_max_retries=0, llm_timeout_seconds=5)
         client = build_llm_client(settings, recorder, recorder.engine)

@@ -43,7 +43,8 @@ class TestLocalGitHost:
         files = {"src/Material.cpp": new_cpp, "docs/specs/MAT-1.md": "# 사양\n".encode()}
         commit = host.commit_files(branch="feature", parent=main.commit, files=files,
                                    message="MAT-1: add", author="sdb-agent <agent@example.com>")
-        assert host.get_branch("feature").commit == commit
+        feature = host.get_branch("feature")
+        assert feature is not None and feature.commit == commit
         assert git(repo, "rev-list", "--count", f"{main.commit}..feature").strip() == b"1"
         assert git(repo, "cat-file", "blob", "feature:src/Material.cpp") == new_cpp
         assert host.read_file("feature", "docs/specs/MAT-1.md") == "# 사양\n".encode()
@@ -57,7 +58,8 @@ class TestLocalGitHost:
         with pytest.raises(Conflict):
             host.commit_files(branch="feature", parent=main.commit, files={"a": b"2"},
                               message="m", author="a <a@b>")
-        assert host.get_branch("feature").commit == moved
+        feature = host.get_branch("feature")
+        assert feature is not None and feature.commit == moved
 
     def test_a_missing_file_reads_as_none(self, host: LocalGitHost) -> None:
         assert host.read_file("main", "src/Nope.cpp") is None

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import ColumnElement, Engine, insert, select
 
 from db.models import FileModificationHistory, IssueProcessingHistory, LlmCallHistory
 
@@ -45,7 +45,7 @@ def add_file(engine: Engine, history_id: int, *, at: datetime, content: str = "x
         ).returning(FileModificationHistory.id)).scalar_one())
 
 
-def count(engine: Engine, table: type, *where: object) -> int:
+def count(engine: Engine, table: type, *where: ColumnElement[bool]) -> int:
     from sqlalchemy import func
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table).where(*where))

@@ -7,9 +7,10 @@ import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Row, select, text
 
 from db.backup import dump_to_partial, file_sha256, verify_dump
 from db.backup_retention import DumpInfo, dumps_to_delete
@@ -27,7 +28,8 @@ def client_for(pg_server: EmbeddedPostgres, engine: Engine) -> PgClient:
     return PgClient(pg_server.binaries, engine.url)
 
 
-def backups(engine: Engine) -> list[Backup]:
+def backups(engine: Engine) -> list[Row[Any]]:
+    """The backup rows, oldest first: Core rows whose attributes are the table's columns."""
     with engine.connect() as conn:
         return list(conn.execute(select(Backup).order_by(Backup.id)).all())
 

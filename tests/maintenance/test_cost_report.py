@@ -26,6 +26,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
+from prefect.client.schemas.objects import Artifact
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 from sqlalchemy import Engine, select
 
@@ -151,18 +152,28 @@ def emailed(inbox: Inbox) -> EmailMessage:
     return message
 
 
-def artifacts(flow_run_id: UUID) -> dict[str, object]:
+def body(message: EmailMessage, subtype: str) -> str:
+    """The text of the message's `text/<subtype>` body."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body"
+    content: str = part.get_content()
+    return content
+
+
+def artifacts(flow_run_id: UUID) -> dict[str, Artifact]:
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
             key=ArtifactFilterKey(any_=["daily-cost-report", "daily-cost-report-table"]),
         ))
-    return {a.key: a for a in found}
+    return {a.key: a for a in found if a.key is not None}  # the filter names keys: all have one
 
 
 def flow_run_id(engine: Engine) -> UUID:
     with engine.connect() as conn:
-        return conn.execute(select(MaintenanceRun.flow_run_id)).scalar_one()
+        run_id = conn.execute(select(MaintenanceRun.flow_run_id)).scalar_one()
+    assert run_id is not None  # the report ran as a Prefect flow
+    return run_id
 
 
 class TestTheEmailedReport:
@@ -179,8 +190,8 @@ class TestTheEmailedReport:
         assert isinstance(message, EmailMessage)
         assert message["To"] == "lead@example.test, ops@example.test"
         assert message["Subject"].startswith("[over budget] LLM cost report for 2026-11-19")
-        html = message.get_body(("html",)).get_content()
-        text = message.get_body(("plain",)).get_content()
+        html = body(message, "html")
+        text = body(message, "plain")
         assert text.splitlines()[0] == ("ALERT: LLM cost $0.6600 on 2026-11-19 is over the daily "
                                         "budget $0.5000")
         assert message["Message-ID"].endswith("@sdb-agent.local>") and message["Date"]
@@ -259,7 +270,7 @@ class TestIssueRuns:
         with temporary_settings(updates={PREFECT_UI_URL: UI}):
             daily_cost_report(today=TODAY)
 
-        html = section(emailed(inbox).get_body(("html",)).get_content(), "Issue runs")
+        html = section(body(emailed(inbox), "html"), "Issue runs")
         assert [row.split("</td>")[0].rsplit(">", 1)[1] for row in html.split("<tr>")[2:]] == [
             "MAT-11", "MAT-12", "MAT-13"]
         linked = html_row(html, "MAT-11")
@@ -287,11 +298,11 @@ class TestIssueRuns:
         seed_runs(engine)
         daily_cost_report(today=TODAY)
         message = emailed(inbox)
-        html = message.get_body(("html",)).get_content()
+        html = body(message, "html")
         markdown = str(artifacts(flow_run_id(engine))["daily-cost-report"].data)
         assert "<b>x</b>" not in html and "<b>x</b>" not in markdown
         assert ">&lt;b&gt;x&lt;/b&gt; &amp; co</td>" in section(html, "Issue runs")
-        assert "<b>x</b> & co" in message.get_body(("plain",)).get_content()
+        assert "<b>x</b> & co" in body(message, "plain")
 
     def test_without_a_prefect_ui_a_run_has_no_link(self, seoul: None, engine: Engine) -> None:
         seed_runs(engine)
@@ -314,12 +325,12 @@ class TestFailedRuns:
             figures = daily_cost_report(today=TODAY)
 
         message = emailed(inbox)
-        [line] = text_section(message.get_body(("plain",)).get_content(), "Failed runs")[1:]
+        [line] = text_section(body(message, "plain"), "Failed runs")[1:]
         key, reason, link = re.split(r"\s{2,}", line)  # columns; the reason is one line
         assert (key, link) == ("MAT-13", f"{UI}/runs/flow-run/{RUN_C}")
         assert reason.startswith("Bitbucket refused the pull request 409 Conflict: branch exists")
         assert len(reason) == 200 and reason.endswith("…") and "\n" not in reason
-        html = section(message.get_body(("html",)).get_content(), "Failed runs")
+        html = section(body(message, "html"), "Failed runs")
         assert ">MAT-13</td>" in html and "MAT-15" not in html and "409 Conflict" in html
         assert f'<a href="{UI}/runs/flow-run/{RUN_C}">run</a>' in html
         markdown = str(artifacts(flow_run_id(engine))["daily-cost-report"].data)
@@ -350,7 +361,7 @@ class TestChangeAgainstEarlierDays:
         assert figures["avg7_cost_usd"] == pytest.approx(0.75 / 7, abs=1e-6)
         assert (figures["cost_usd_vs_prev_pct"], figures["calls_vs_prev_pct"]) == (100.0, 150.0)
         assert (figures["cost_usd_vs_avg7_pct"], figures["calls_vs_avg7_pct"]) == (516.0, 338.6)
-        text = emailed(inbox).get_body(("plain",)).get_content()
+        text = body(emailed(inbox), "plain")
         assert ("Cost: $0.6600 + 1 unpriced call(s) (previous day $0.3300, +100%; "
                 "7-day average $0.1071, +516%)") in text
         assert "Calls: 5 (previous day 2, +150%; 7-day average 1.14, +339%), tokens" in text

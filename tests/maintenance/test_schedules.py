@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prefect.client.schemas.schedules import SCHEDULE_TYPES, CronSchedule, IntervalSchedule
+from prefect.deployments.runner import RunnerDeployment
 
 from deployments.maintenance_schedules import maintenance_deployments
 from sdb_agent.settings import load_settings
+
+
+def first_schedule(deployment: RunnerDeployment) -> SCHEDULE_TYPES | None:
+    assert deployment.schedules is not None
+    return deployment.schedules[0].schedule
+
+
+def cron(schedule: SCHEDULE_TYPES | None) -> CronSchedule:
+    assert isinstance(schedule, CronSchedule)
+    return schedule
 
 
 class TestMaintenanceDeployments:
@@ -19,9 +31,11 @@ class TestMaintenanceDeployments:
         deployments = {d.name: d for d in maintenance_deployments(settings=load_settings())}
         assert set(deployments) == {"create-partitions", "backup-database", "cleanup-retention",
                                     "daily-cost-report", "reap-stale-runs"}
-        schedules = {name: d.schedules[0].schedule for name, d in deployments.items()}
+        schedules = {name: first_schedule(d) for name, d in deployments.items()}
         for name in ("create-partitions", "backup-database", "cleanup-retention"):
-            assert schedules[name].cron.endswith(" * * *")
-        report = schedules["daily-cost-report"]
+            assert cron(schedules[name]).cron.endswith(" * * *")
+        report = cron(schedules["daily-cost-report"])
         assert (report.cron, report.timezone) == ("30 8 * * *", "Asia/Seoul")
-        assert schedules["reap-stale-runs"].interval == timedelta(minutes=10)
+        reaper = schedules["reap-stale-runs"]
+        assert isinstance(reaper, IntervalSchedule)
+        assert reaper.interval == timedelta(minutes=10)
