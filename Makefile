@@ -21,8 +21,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP) ## create the virtual environment from the lock file
 
-lint: $(STAMP) ## ruff over the project
+lint: $(STAMP) ## ruff and mypy (strict) over the project
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 
 test: lint ## lint, then the whole test suite on throwaway PostgreSQL
 	@$(BIN)/python -m pytest; status=$$?; \
