@@ -19,6 +19,7 @@ import random
 import uuid
 from typing import Any
 
+import httpcore
 import httpx
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.context import SettingsContext, get_settings_context
@@ -130,6 +131,7 @@ class FlowRunHandoff:
             if self._client is None:
                 client = get_client(
                     httpx_settings={"event_hooks": {"response": [_retry_soon]}})
+                _no_connect_retries(client)
                 await client.__aenter__()
                 self._client = client
             return self._client
@@ -139,6 +141,18 @@ class FlowRunHandoff:
             if fresh or self._deployment_id is None:
                 self._deployment_id = (await client.read_deployment_by_name(self.deployment)).id
             return self._deployment_id
+
+
+def _no_connect_retries(client: PrefectClient) -> None:
+    """Prefect sets its connection pool to retry a refused connection 3 times (about 1.5 s of
+    backoff) before the hand-off sees it; nothing listening is an outage, answered 503 at once.
+    The pool is reached the way Prefect's client reaches it to set those retries."""
+    transport_for_url = getattr(client._client, "_transport_for_url", None)
+    if not callable(transport_for_url):
+        return
+    pool = getattr(transport_for_url(client.api_url), "_pool", None)
+    if isinstance(pool, httpcore.AsyncConnectionPool):
+        pool._retries = 0
 
 
 def _not_found(exc: Exception) -> bool:
