@@ -13,12 +13,10 @@ import sys
 from pathlib import Path
 from typing import TypedDict
 
-from pydantic import ValidationError
-
 from deployments.maintenance_schedules import report_cron
 from deployments.ownership import refuse_served_deployments
 from sdb_agent.errors import ConfigError
-from sdb_agent.settings import Settings
+from sdb_agent.settings import load_settings
 
 
 class DeployFacts(TypedDict):
@@ -42,10 +40,9 @@ def check_before_deploy() -> DeployFacts:
                         "(e.g. Asia/Seoul, or UTC)")
     settings = None
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        problems.extend(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                        for e in exc.errors())
+        settings = load_settings()
+    except ConfigError as exc:
+        problems.append(str(exc))
     try:
         if problems or settings is None:
             raise ConfigError("prefect deploy refused: " + "; ".join(problems))

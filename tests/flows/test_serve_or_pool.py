@@ -120,3 +120,17 @@ def test_serve_without_its_runner_serves_the_webhook_and_registers_nothing(
         assert stops_within(process, signal.SIGINT, 60) == 0
     log = (tmp_path / "serve.log").read_text()
     assert "process-issue/process-issue is not registered" in log
+
+
+def test_the_deploy_check_names_an_invalid_setting_with_the_settings_own_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from deployments.deploy_check import check_before_deploy
+
+    monkeypatch.setenv("SDB_AGENT_HOME", str(ROOT))
+    monkeypatch.setenv("REPORT_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError) as refused:
+        check_before_deploy()
+    assert str(refused.value) == (
+        "prefect deploy refused: invalid configuration: REPORT_TIMEZONE: unknown time zone "
+        "'Mars/Olympus'; e.g. UTC or Asia/Seoul")
