@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine, Exists, exists, insert, select
 
 from db.models import IssueProcessingHistory, WebhookDelivery
 from sdb_agent import clock
+from tasks.reaper import prefect_state
 
 logger = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=7)  # older deliveries were settled by earlier reaper runs
@@ -35,14 +34,12 @@ class RunEnd:
 
 def run_end(flow_run_id: uuid.UUID) -> RunEnd | None:
     """How the flow run ended, None while it may still run; Prefect not knowing it is an end."""
-    with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(flow_run_id)
-        except ObjectNotFound:
-            return RunEnd("UNKNOWN", "Prefect has no such flow run")
-    if run.state is None or not run.state.is_final():
+    state = prefect_state(flow_run_id)
+    if state is None:
+        return RunEnd("UNKNOWN", "Prefect has no such flow run")
+    if not state.is_final():
         return None
-    return RunEnd(run.state.type.value, run.state.message or run.state.name or "")
+    return RunEnd(state.type.value, state.message or state.name or "")
 
 
 def _has_history(flow_run_id: Any) -> Exists:

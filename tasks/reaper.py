@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
 from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine, select, update
 
@@ -28,14 +29,19 @@ class ReapResult:
     settled_deliveries: list[int] = field(default_factory=list)  # history ids written
 
 
-def prefect_run_state(flow_run_id: uuid.UUID) -> str | None:
-    """The run's state type (e.g. 'RUNNING', 'CRASHED'), or None if Prefect does not know it."""
+def prefect_state(flow_run_id: uuid.UUID) -> State | None:
+    """The run's current state, or None if Prefect does not know the run."""
     with get_client(sync_client=True) as client:
         try:
-            run = client.read_flow_run(flow_run_id)
+            return client.read_flow_run(flow_run_id).state
         except ObjectNotFound:
             return None
-    return run.state.type.value if run.state else None
+
+
+def prefect_run_state(flow_run_id: uuid.UUID) -> str | None:
+    """The run's state type (e.g. 'RUNNING', 'CRASHED'), or None if Prefect does not know it."""
+    state = prefect_state(flow_run_id)
+    return state.type.value if state else None
 
 
 TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
