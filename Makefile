@@ -21,9 +21,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP) ## create the virtual environment from the lock file
 
-lint: $(STAMP) ## ruff and mypy (strict) over the project
+lint: $(STAMP) ## ruff, mypy (strict) and the import-linter contracts (layers) over the project
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 
 test: lint ## lint, then the whole test suite on throwaway PostgreSQL
 	@$(BIN)/python -m pytest; status=$$?; \

@@ -41,8 +41,8 @@ def setup(stack: ExitStack) -> Any:
     returns the LLM stand-in, whose latency the benchmark turns."""
     from db.embedded import EmbeddedPostgres
     from deployments.local_prefect import LocalPrefectServer
-    from integrations.standins.bitbucket import BitbucketEmulator
-    from integrations.standins.openai_server import OpenAIStandin
+    from standins.bitbucket import BitbucketEmulator
+    from standins.openai_server import OpenAIStandin
 
     stack.callback(shutil.rmtree, SCRATCH, ignore_errors=True)
     pg = EmbeddedPostgres(SCRATCH / "pg")
@@ -89,7 +89,7 @@ def issue(n: int) -> dict[str, Any]:
 
 
 def run_flow(n: int) -> dict[str, Any]:
-    from sdb_agent.runner import run_issue_now
+    from cli.runner import run_issue_now
 
     result = run_issue_now(issue=issue(n), issue_key=None)
     assert result["outcome"] == "completed", result
@@ -102,12 +102,12 @@ def run_plain(n: int, *, concurrent: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
+    from base.settings import get_settings
+    from base.targets import load_targets
     from db import issue_runs
     from db.session import get_engine
     from flows.process_issue import spec_hash
     from integrations.jira import parse_issue
-    from sdb_agent.settings import get_settings
-    from sdb_agent.targets import load_targets
     from tasks.branch import branch_name, ensure_branch
     from tasks.commit import commit_changes
     from tasks.edit_file import edit_file

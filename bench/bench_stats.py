@@ -158,8 +158,8 @@ def main() -> None:
         os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
         os.environ["SDB_DATA_DIR"] = str(Path(d) / "data")
         os.environ.pop("API_TOKEN", None)
+        from base.settings import get_settings
         from db.session import get_engine
-        from sdb_agent.settings import get_settings
 
         get_settings.cache_clear()
         get_engine.cache_clear()

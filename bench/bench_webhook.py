@@ -144,10 +144,10 @@ def run_bursts(prefect_url: str, name: str) -> float:
     import uvicorn
     from prefect.context import refresh_global_settings_context
 
+    from base.net import free_loopback_port
+    from base.settings import get_settings
     from deployments.http.app import create_app
     from deployments.serve import process_issue_deployment
-    from sdb_agent.net import free_loopback_port
-    from sdb_agent.settings import get_settings
 
     os.environ["PREFECT_API_URL"] = prefect_url
     refresh_global_settings_context()  # Prefect reads its settings once per process otherwise

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
+from base import clock
 from db.backup import remove_dump
 from db.backup_retention import DumpInfo, dumps_to_delete
 from db.models import Backup
 from db.pg_client import BackupError
-from sdb_agent import clock
 
 
 def record_dump(

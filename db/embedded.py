@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from base.errors import DatabaseError
+from base.net import free_loopback_port
 from db.pg_binaries import PgBinaries, find_pg_binaries
-from sdb_agent.errors import DatabaseError
-from sdb_agent.net import free_loopback_port
 
 SUPERUSER = "sdb"
 DEFAULT_DATABASE = "sdb_agent"

@@ -18,9 +18,9 @@ from typing import Any, Literal
 from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from base import clock
 from db.models import ACTIVE_STATUSES, IssueProcessingHistory
 from db.models import LlmCallHistory as Call
-from sdb_agent import clock
 
 Run = IssueProcessingHistory
 

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from base import clock
 from db.models import LlmResponseCache
-from sdb_agent import clock
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, update
 
+from base import clock
 from db.models import MaintenanceRun
-from sdb_agent import clock
 
 
 @contextmanager

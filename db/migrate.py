@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
-from sdb_agent.errors import DatabaseError
+from base.errors import DatabaseError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _checked: weakref.WeakSet[Engine] = weakref.WeakSet()

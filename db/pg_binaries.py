@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdb_agent.errors import DatabaseError
+from base.errors import DatabaseError
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from base.errors import DatabaseError, SdbAgentError
 from db.pg_binaries import PgBinaries, find_pg_binaries
-from sdb_agent.errors import DatabaseError, SdbAgentError
 
 CLIENT_PROGRAMS = ("pg_dump", "pg_restore")
 

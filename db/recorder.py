@@ -14,10 +14,10 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, insert
 from sqlalchemy.exc import DBAPIError
 
+from base import clock
+from base.recording import ApiCall, LlmCall
 from db.models import BitbucketApiHistory, LlmCallHistory
 from db.spool import Spool
-from integrations.recording import ApiCall, LlmCall
-from sdb_agent import clock
 
 logger = logging.getLogger(__name__)
 

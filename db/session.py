@@ -12,10 +12,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
+from base.errors import DatabaseError
+from base.settings import Settings, get_settings
+from base.storable import json_for_postgres
 from db.embedded import EmbeddedPostgres
-from sdb_agent.errors import DatabaseError
-from sdb_agent.settings import Settings, get_settings
-from sdb_agent.storable import json_for_postgres
 
 
 def embedded_server(settings: Settings) -> EmbeddedPostgres:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from base import clock
 from db.duration_histogram import merged
 from db.stats_rollup import (
     DayRuns,
@@ -28,7 +29,6 @@ from db.stats_rollup import (
     refresh_rollup,
     total_figures,
 )
-from sdb_agent import clock
 
 __all__ = ["daily", "llm_cost", "overview", "refresh_rollup"]
 

@@ -17,9 +17,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, insert, text
 
+from base import clock
 from db.duration_histogram import Histogram, bucket_sql
 from db.models import StatsDaily, StatsLlmDaily
-from sdb_agent import clock
 
 GRACE = timedelta(minutes=10)
 CHUNK_DAYS = 31

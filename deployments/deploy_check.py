@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import TypedDict
 
+from base.errors import ConfigError
+from base.settings import load_settings
 from deployments.maintenance_schedules import report_cron
 from deployments.ownership import refuse_served_deployments
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import load_settings
 
 
 class DeployFacts(TypedDict):

@@ -14,11 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+import prefect.context
 import requests
+from prefect.context import refresh_global_settings_context
 from prefect.settings import PREFECT_API_URL
 
-from sdb_agent.errors import SdbAgentError
-from sdb_agent.net import free_loopback_port
+from base.errors import SdbAgentError
+from base.net import free_loopback_port
+from base.settings import get_settings
 
 STARTUP_SECONDS = 90
 STOP_SECONDS = 10
@@ -121,3 +124,26 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def prefect_api_url() -> str:
+    """`PREFECT_API_URL` if configured, else the local server in the data directory.
+
+    The URL is made process-wide (environment and Prefect's global settings), because
+    Prefect's background workers (events, logs, concurrency leases) run in threads that do
+    not see a context-local setting; without it they would try to start a server of their own.
+    """
+    url = configured_api_url() or local_prefect_server().ensure()
+    os.environ["PREFECT_API_URL"] = url
+    if prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.api.url != url:
+        refresh_global_settings_context()
+    return url
+
+
+def local_prefect_server() -> LocalPrefectServer:
+    """The data directory's local Prefect server, its state where LOCAL_PREFECT_DATABASE_URL
+    says (SQLite when unset)."""
+    settings = get_settings()
+    database = settings.local_prefect_database_url
+    return LocalPrefectServer(settings.data_dir, database_url=database.get_secret_value()
+                              if database else None)

@@ -14,6 +14,7 @@ from typing import Any
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
 
+from base.settings import Settings, get_settings
 from flows.maintenance import (
     backup_database,
     cleanup_retention,
@@ -21,7 +22,6 @@ from flows.maintenance import (
     daily_cost_report,
     reap_stale_runs_flow,
 )
-from sdb_agent.settings import Settings, get_settings
 
 TAGS = ["maintenance"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 
-from sdb_agent.errors import ConfigError
+from base.errors import ConfigError
 
 # flow name == deployment name for each (tests/test_packaging.py holds prefect.yaml to it)
 DEPLOYMENT_NAMES = ("process-issue", "create-partitions", "backup-database",

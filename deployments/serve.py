@@ -20,16 +20,16 @@ import uvicorn
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
+from base import redaction
+from base.errors import ConfigError, SdbAgentError
+from base.settings import Settings
 from db.migrate import require_current_schema
 from db.session import get_engine
 from deployments.http.app import create_app
+from deployments.local_prefect import prefect_api_url
 from deployments.maintenance_schedules import maintenance_deployments, runner_deployment
 from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, registered_pools
 from flows.process_issue import process_issue
-from sdb_agent import redaction
-from sdb_agent.errors import ConfigError, SdbAgentError
-from sdb_agent.runner import prefect_api_url
-from sdb_agent.settings import Settings
 from tasks.limits import ensure_limits
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def bind_http(settings: Settings) -> socket.socket:
 
 def serve_forever(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT; returns after a clean shutdown."""
-    redaction.install(settings)
+    redaction.install(settings.secret_values())
     refuse_open_webhook(settings)
     listener = bind_http(settings)
     with listener:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 
+from base import clock, redaction
+from base.settings import Settings, get_settings
 from db.backup import dump_name
 from db.maintenance_runs import recorded_run
-from sdb_agent import clock, redaction
-from sdb_agent.settings import Settings, get_settings
 from tasks.maintenance import backup, cost_report
 from tasks.maintenance.common import current_flow_run_id, engine, publish_artifacts
 from tasks.maintenance.partitions import ensure_partitions_task
@@ -23,7 +23,7 @@ from tasks.maintenance.retention import apply_retention_task
 def _started() -> Settings:
     """A maintenance flow's first step: its settings, with their secrets masked everywhere."""
     settings = get_settings()
-    redaction.install(settings)
+    redaction.install(settings.secret_values())
     return settings
 
 

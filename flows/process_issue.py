@@ -23,14 +23,14 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from base import redaction
+from base.settings import Settings, get_settings
+from base.targets import TargetsConfig, load_targets
 from db import issue_runs
 from db.migrate import require_current_schema
 from db.session import get_engine
 from flows.heartbeat import Heartbeat
 from integrations.jira import Issue, parse_issue
-from sdb_agent import redaction
-from sdb_agent.settings import Settings, get_settings
-from sdb_agent.targets import TargetsConfig, load_targets
 from tasks.artifacts import FileProgress, publish_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
@@ -92,7 +92,7 @@ def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = N
 
 def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> dict[str, Any]:
     settings = get_settings()
-    redaction.install(settings)
+    redaction.install(settings.secret_values())
     engine = get_engine()
     require_current_schema(engine)
     if issue is None and issue_key is None:

@@ -13,13 +13,14 @@ from typing import Any
 
 import requests.auth
 
+from base.errors import Conflict, InvalidResponse, NotFound, PathRefused
+from base.recording import ApiRecorder
+from base.repo_paths import checked_repo_path
 from integrations.bitbucket_http import BitbucketHttp
 from integrations.bitbucket_source import commit_form, upload_attribute
 from integrations.bitbucket_wire import field, parse, quoted, raise_for_status, segment
-from integrations.errors import Conflict, InvalidResponse, NotFound, PathRefused
-from integrations.git_host import BranchRef, PullRequest, checked_repo_path
+from integrations.git_host import BranchRef, PullRequest
 from integrations.http_retry import RetryPolicy
-from integrations.recording import ApiRecorder
 
 logger = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 3

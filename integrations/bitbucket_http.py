@@ -17,11 +17,11 @@ import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
 
+from base.errors import InvalidResponse, TransientError
+from base.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
 from integrations.bitbucket_pace import RatePacer
 from integrations.bitbucket_wire import error_message, parse, raise_for_status, read_capped
-from integrations.errors import InvalidResponse, TransientError
 from integrations.http_retry import SERVER_ERRORS, RateLimited, RetryPolicy
-from integrations.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
 
 MAX_JSON_BYTES = 10 * 1024 * 1024
 ENDPOINT_PREFIX = "/repositories/{workspace}/{repo_slug}"

@@ -17,7 +17,7 @@ from typing import Any
 from urllib3.fields import RequestField
 from urllib3.filepost import encode_multipart_formdata
 
-from integrations.errors import InvalidResponse, PathRefused
+from base.errors import InvalidResponse, PathRefused
 
 NOT_EDITABLE = {"link": "a symlink", "subrepository": "a submodule",
                 "lfs": "a Git LFS file (its contents are in LFS storage, not in git)"}

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import requests
 
-from integrations.errors import (
+from base.errors import (
     Conflict,
     IntegrationError,
     InvalidResponse,

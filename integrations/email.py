@@ -6,8 +6,8 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from sdb_agent.errors import ConfigError, SdbAgentError
-from sdb_agent.settings import Settings
+from base.errors import ConfigError, SdbAgentError
+from base.settings import Settings
 
 TIMEOUT_SECONDS = 30
 

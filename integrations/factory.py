@@ -10,16 +10,16 @@ import openai
 import requests.auth
 from sqlalchemy import Engine
 
+from base.errors import ConfigError
+from base.pricing import PriceTable
+from base.recording import ApiRecorder, LlmRecorder
+from base.settings import Settings
 from db.llm_cache import PostgresResponseCache
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import BearerAuth
 from integrations.git_host import GitHost
 from integrations.llm.client import LlmClient
-from integrations.llm.pricing import PriceTable
 from integrations.local_git import LocalGitHost
-from integrations.recording import ApiRecorder, LlmRecorder
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import Settings
 
 
 def build_git_host(settings: Settings, recorder: ApiRecorder) -> GitHost:

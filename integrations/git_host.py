@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Protocol
 
-from integrations.errors import PathRefused
-from integrations.recording import ApiRecorder
+from base.recording import ApiRecorder
 
 
 @dataclass(frozen=True)
@@ -29,16 +27,6 @@ class PullRequest:
     description: str
     source_branch: str
     destination_branch: str
-
-
-def checked_repo_path(path: str) -> str:
-    """The path as a clean repository-relative POSIX path, or PathRefused."""
-    if not path or "\x00" in path or "\\" in path:
-        raise PathRefused(f"refused path {path!r}: empty, NUL or backslash")
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or pure.parts[:1] == (".git",):
-        raise PathRefused(f"refused path {path!r}: it must stay inside the repository")
-    return str(pure)
 
 
 class GitHost(Protocol):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from integrations.errors import TransientError
+from base.errors import TransientError
 
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 

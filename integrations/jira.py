@@ -8,28 +8,21 @@ reporter formatted, not markup. The raw payload is kept for `issue_data`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import requests
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from base.errors import InvalidResponse, NotFound, PermanentError, TransientError
+from base.issue_keys import MAX_ISSUE_KEY, valid_issue_key
+from base.storable import UnstorableInput, check_json, check_text
 from integrations.adf import adf_to_text
-from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from integrations.jira_site import JiraSite
 from integrations.wiki import wiki_to_text
-from sdb_agent.storable import UnstorableInput, check_json, check_text
 
-ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]{0,9}")
-MAX_ISSUE_KEY = 50  # issue_processing_history.issue_key and webhook_delivery.issue_key
 MAX_SUMMARY = 255  # Jira's own limit on a summary
 MAX_ISSUE_BYTES = 5 * 1024 * 1024
-
-
-def valid_issue_key(key: str) -> bool:
-    """A Jira key (`MAT-42`) that fits the history columns; nothing before or after it."""
-    return len(key) <= MAX_ISSUE_KEY and ISSUE_KEY.fullmatch(key) is not None
 
 
 def _storable(value: str) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import Settings
+from base.errors import ConfigError
+from base.settings import Settings
 
 
 @dataclass(frozen=True)

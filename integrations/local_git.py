@@ -20,15 +20,16 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from integrations.errors import (
+from base.errors import (
     Conflict,
     IntegrationError,
     NotFound,
     PathRefused,
     PermanentError,
 )
-from integrations.git_host import BranchRef, PullRequest, checked_repo_path
-from integrations.recording import ApiCall, ApiRecorder
+from base.recording import ApiCall, ApiRecorder
+from base.repo_paths import checked_repo_path
+from integrations.git_host import BranchRef, PullRequest
 
 REGULAR_FILE_MODES = frozenset({b"100644", b"100755"})
 

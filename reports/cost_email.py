@@ -7,10 +7,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import cast
 
+from base import clock
 from reports.cost_chart import cost_chart_png
 from reports.cost_render import title, to_html, to_text
 from reports.cost_report import CostReport
-from sdb_agent import clock
 
 CSV_COLUMNS = ["id", "created_at", "issue_key", "call_type", "model", "prompt_tokens",
                "completion_tokens", "total_tokens", "cached_tokens", "estimated_cost",

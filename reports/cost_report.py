@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from sdb_agent.prefect_ui import flow_run_url
+from base.prefect_ui import flow_run_url
 
 CHART_DAYS = 14
 AVERAGE_DAYS = 7

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import task
 
-from integrations.errors import PathRefused
+from base.errors import PathRefused
+from base.targets import TargetsConfig
 from integrations.git_host import BranchRef
-from sdb_agent.targets import TargetsConfig
 from tasks.context import git_host_for, task_logger
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,

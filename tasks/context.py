@@ -9,13 +9,13 @@ from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
 from prefect.runtime import task_run
 
+from base.settings import get_settings
 from db.recorder import HistoryRecorder
 from db.session import get_engine
 from db.spool import Spool
 from integrations.factory import build_git_host, build_llm_client
 from integrations.git_host import GitHost
 from integrations.llm.client import LlmClient
-from sdb_agent.settings import get_settings
 
 
 def current_task_run_id() -> uuid.UUID | None:

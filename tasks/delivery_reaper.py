@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine, Exists, exists, insert, select
 
+from base import clock
 from db.models import IssueProcessingHistory, WebhookDelivery
-from sdb_agent import clock
 from tasks.reaper import prefect_state
 
 logger = logging.getLogger(__name__)

@@ -16,6 +16,9 @@ from prefect import task
 from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
+from base.errors import IntegrationError
+from base.settings import get_settings
+from base.targets import Target
 from db.file_history import record_file
 from db.session import get_engine
 from editing import (
@@ -29,12 +32,9 @@ from editing import (
     decide_encoding,
     parse_edit_reply,
 )
-from integrations.errors import IntegrationError
 from integrations.llm.client import LlmClient, LlmOutputError, LlmResult
 from integrations.llm.prompts import Turn, edit_messages, new_file_messages
 from integrations.llm.schemas import Kind
-from sdb_agent.settings import get_settings
-from sdb_agent.targets import Target
 from tasks.context import current_task_run_id, llm_with, recorder_for, task_logger
 from tasks.failure_words import for_people
 from tasks.limits import file_slot, llm_slot

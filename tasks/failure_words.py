@@ -6,6 +6,7 @@ verbatim"); a team lead needs to know what went wrong and whether to act.
 
 from __future__ import annotations
 
+from base.errors import IntegrationError, TransientError
 from editing.errors import (
     AmbiguousEncodingError,
     AmbiguousIndentationError,
@@ -21,7 +22,6 @@ from editing.errors import (
     UndecodableFileError,
     UnencodableTextError,
 )
-from integrations.errors import IntegrationError, TransientError
 from integrations.llm.client import LlmOutputError
 
 _WORDS: tuple[tuple[type[BaseException], str], ...] = (

@@ -6,12 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from prefect import task
 
+from base.errors import ConfigError
+from base.settings import get_settings
+from base.targets import Target
 from integrations.git_host import BranchRef
 from integrations.jira import Issue, fetch_issue
 from integrations.jira_site import jira_site
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import get_settings
-from sdb_agent.targets import Target
 from tasks.context import git_host_for
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,

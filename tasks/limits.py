@@ -21,7 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency, rate_limit
 from prefect.runtime import flow_run
 
-from sdb_agent.settings import Settings, get_settings
+from base.settings import Settings, get_settings
 
 LLM_LIMIT = "sdb-agent-llm"
 BITBUCKET_LIMIT = "sdb-agent-bitbucket"

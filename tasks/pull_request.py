@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from prefect import task
 
+from base.redaction import redact
 from integrations.git_host import PullRequest
 from integrations.jira import Issue
-from sdb_agent.redaction import redact
 from tasks.context import git_host_for
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,

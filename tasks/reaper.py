@@ -16,8 +16,8 @@ from prefect.client.schemas.objects import State
 from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine, select, update
 
+from base import clock
 from db.models import ACTIVE_STATUSES, IssueProcessingHistory
-from sdb_agent import clock
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from base.errors import TransientError
 from integrations.email import EmailError
-from integrations.errors import TransientError
 
 BACKOFF = exponential_backoff(backoff_factor=2)
 JITTER = 0.5

@@ -21,9 +21,9 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 
+from base import clock
 from db import migrate
 from db.embedded import EmbeddedPostgres
-from sdb_agent import clock
 
 TEMPLATE_DB = "sdb_template"
 # Early January: a window of the last few days crosses a month and a year end.
@@ -121,8 +121,8 @@ def configured_env(
     monkeypatch: pytest.MonkeyPatch, database_url: URL, tmp_path: Path
 ) -> Iterator[URL]:
     """Point the product's settings at this test's database and a private data directory."""
+    from base.settings import get_settings
     from db.session import get_engine
-    from sdb_agent.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
     monkeypatch.setenv("SDB_DATA_DIR", str(tmp_path / "data"))

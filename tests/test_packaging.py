@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sdb_agent.settings import Settings, load_settings
-from sdb_agent.targets import load_targets
+from base.settings import Settings, load_settings
+from base.targets import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,9 +120,9 @@ class TestPrefectYaml:
 
         from prefect import Flow
 
+        from base.settings import Settings
         from deployments.maintenance_schedules import maintenance_deployments
         from deployments.serve import process_issue_deployment
-        from sdb_agent.settings import Settings
 
         spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
         names = set()

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from integrations.errors import PermanentError
-from sdb_agent import redaction
-from sdb_agent.settings import load_settings
+from base import redaction
+from base.errors import PermanentError
+from base.settings import load_settings
 
 API_TOKEN = "api-REDACT-token-1"
 DB_PASSWORD = "db-REDACT-p@ss"
@@ -20,7 +20,7 @@ DB_PASSWORD = "db-REDACT-p@ss"
 def masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_TOKEN", API_TOKEN)
     monkeypatch.setenv("DATABASE_URL", "postgresql://sdb:db-REDACT-p%40ss@db.internal/sdb")
-    redaction.install(load_settings())
+    redaction.install(load_settings().secret_values())
 
 
 def handler_on(name: str) -> tuple[logging.Logger, io.StringIO]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import load_settings
+from base.errors import ConfigError
+from base.settings import load_settings
 
 
 class TestSettings:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sdb_agent.errors import ConfigError
-from sdb_agent.targets import load_targets
+from base.errors import ConfigError
+from base.targets import load_targets
 
 TARGET = "  - path: src/MaterialDB.cpp\n    instructions: add the material\n"
 

@@ -47,7 +47,7 @@ def _fresh_state() -> None:
     """A scratch data directory for this check only, so its runs are the only ones shown."""
     state = OUT / "state"
     if state.exists():
-        from sdb_agent.settings import get_settings
+        from base.settings import get_settings
 
         os.environ["SDB_DATA_DIR"] = str(state)
         get_settings.cache_clear()
@@ -64,9 +64,9 @@ def _fresh_state() -> None:
 
 def _stop_local_prefect() -> None:
     """The previous check's servers, before their directory goes."""
+    from base.settings import get_settings
     from db.session import embedded_server
-    from sdb_agent.runner import local_prefect_server
-    from sdb_agent.settings import get_settings
+    from deployments.local_prefect import local_prefect_server
 
     local_prefect_server().stop()
     embedded_server(get_settings()).stop()
@@ -82,8 +82,8 @@ def _issue(key: str) -> dict[str, Any]:
 @contextmanager
 def _model(file_edits: Callable[[str, dict[str, Any]], dict[str, Any]]) -> Iterator[None]:
     """The OpenAI stand-in answering the canned spec and `file_edits(path, canned)` per file."""
-    from integrations.standins.openai_server import OpenAIStandin
-    from sdb_agent.settings import get_settings
+    from base.settings import get_settings
+    from standins.openai_server import OpenAIStandin
 
     canned = json.loads((ROOT / "examples" / "canned-responses.json").read_text("utf-8"))
     with OpenAIStandin() as standin:
@@ -109,8 +109,8 @@ def _flow_run_of(issue_key: str) -> str:
 
 
 def make_runs() -> list[Run]:
-    from sdb_agent.demo import run_demo
-    from sdb_agent.runner import run_issue_now
+    from cli.demo import run_demo
+    from cli.runner import run_issue_now
 
     say("== the demo")
     run_demo(echo=lambda line: say(f"   {line}"))
@@ -134,8 +134,8 @@ def http_app() -> Iterator[str]:
     """The webhook and API app on a free loopback port, as `serve` runs it."""
     import uvicorn
 
+    from base.net import free_loopback_port
     from deployments.http.app import create_app
-    from sdb_agent.net import free_loopback_port
 
     port = free_loopback_port()
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
@@ -271,7 +271,7 @@ def main() -> int:
         return 1
     _fresh_state()
     runs = {run.label: run for run in make_runs()}
-    from sdb_agent.runner import prefect_api_url
+    from deployments.local_prefect import prefect_api_url
 
     ui = prefect_api_url().removesuffix("/api")
     checks = Checks()

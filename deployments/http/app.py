@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
+from base.settings import get_settings
 from deployments.http import docs, health, history, stats, webhook
 from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import FlowRunHandoff
-from sdb_agent.settings import get_settings
 
 
 @asynccontextmanager

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
+from base.settings import Settings, get_settings
 from db.session import get_engine
 from deployments.http.handoff import FlowRunHandoff
-from sdb_agent.settings import Settings, get_settings
 
 
 def settings_dep() -> Settings:

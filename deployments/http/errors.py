@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from sdb_agent.errors import DatabaseError
+from base.errors import DatabaseError
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "10"

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from base.errors import SdbAgentError
 from db import migrate
 from deployments.http.deps import engine_dep
-from sdb_agent.errors import SdbAgentError
 
 router = APIRouter(tags=["health"])
 PREFECT_TIMEOUT_SECONDS = 3.0

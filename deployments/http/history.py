@@ -14,9 +14,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator
 
+from base.issue_keys import ISSUE_KEY, MAX_ISSUE_KEY
 from db.history_queries import Cursor, RunFilter, file_history, list_runs, run_detail
 from deployments.http.deps import EngineDep, ReadAuth
-from integrations.jira import ISSUE_KEY, MAX_ISSUE_KEY
 
 router = APIRouter(tags=["history"], dependencies=[ReadAuth])
 NO_NUL = "^[^\\x00]+$"

@@ -14,6 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from base.errors import InvalidResponse
+from base.prefect_ui import flow_run_url
+from base.storable import UnstorableInput, check_json
 from db import webhook_deliveries as deliveries
 from deployments.http.deps import EngineDep, HandoffDep, SettingsDep
 from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
@@ -24,10 +27,7 @@ from deployments.http.webhook_checks import (
     ignored_event,
     ignored_issue,
 )
-from integrations.errors import InvalidResponse
 from integrations.jira import parse_issue
-from sdb_agent.prefect_ui import flow_run_url
-from sdb_agent.storable import UnstorableInput, check_json
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])

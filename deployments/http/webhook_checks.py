@@ -19,8 +19,8 @@ import hashlib
 import hmac
 from typing import Any, Literal
 
+from base.settings import Settings
 from integrations.jira import Issue
-from sdb_agent.settings import Settings
 
 
 def valid_signature(secret: str, body: bytes, header: str | None) -> bool:

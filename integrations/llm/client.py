@@ -21,13 +21,13 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from integrations.errors import InvalidResponse, PermanentError, TransientError
+from base.errors import InvalidResponse, PermanentError, TransientError
+from base.pricing import PriceTable
+from base.recording import LlmCall, LlmRecorder
+from base.redaction import redact
+from base.storable import UnstorableInput, check_json, check_text, map_strings
 from integrations.llm.models import request_params
-from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
-from integrations.recording import LlmCall, LlmRecorder
-from sdb_agent.redaction import redact
-from sdb_agent.storable import UnstorableInput, check_json, check_text, map_strings
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from sdb_agent import clock
+from base import clock
 
 revision: str = '0001'
 down_revision: str | None = None

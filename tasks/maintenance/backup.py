@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from sqlalchemy import text
 
+from base import clock
 from db import backup, backup_catalog
 from db.pg_client import (
     BackupError,
@@ -22,7 +23,6 @@ from db.pg_client import (
     server_major_version,
 )
 from db.restore_check import RestoreCheck, exported_snapshot, restore_and_compare
-from sdb_agent import clock
 from tasks.maintenance.common import engine
 
 

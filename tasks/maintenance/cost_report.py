@@ -10,12 +10,12 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from base.settings import Settings
 from db.cost_data import load_calls, load_runs
 from integrations.email import send_email, smtp_configured
 from reports.cost_email import build_email
 from reports.cost_render import to_markdown
 from reports.cost_report import CHART_DAYS, CostReport, build_report, local_window
-from sdb_agent.settings import Settings
 from tasks.maintenance.common import engine, publish_artifacts
 from tasks.retry import email_may_succeed_later
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, insert
 
+from base import clock
 from db.models import (
     BitbucketApiHistory,
     FileModificationHistory,
     IssueProcessingHistory,
     LlmCallHistory,
 )
-from sdb_agent import clock
 
 
 def today() -> date:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import requests
 
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-from integrations.standins.server import StandinServer
+from standins.messages import RecordedRequest, Reply, json_reply
+from standins.server import StandinServer
 
 FORWARDED_HEADERS = ("content-type", "accept", "authorization")
 

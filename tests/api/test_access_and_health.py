@@ -22,8 +22,8 @@ READ_ROUTES = ("/history", "/history/1", "/stats", "/stats/daily", "/stats/llm-c
 
 
 def _clear_caches() -> None:
+    from base.settings import get_settings
     from db.session import get_engine
-    from sdb_agent.settings import get_settings
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy.engine import URL
 
-from sdb_agent.settings import get_settings
+from base.settings import get_settings
 from tests.api.conftest import build_app
 
 if TYPE_CHECKING:  # schemathesis defines this alias for type checkers only

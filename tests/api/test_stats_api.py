@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text, update
 
+from base import clock
 from db import stats
 from db.duration_histogram import RELATIVE_RESOLUTION
 from db.models import BitbucketApiHistory, IssueProcessingHistory
 from db.stats_rollup import rolled_through
-from sdb_agent import clock
 from tests.api.dataset import add_run, seed_known, today
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")

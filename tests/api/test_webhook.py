@@ -21,11 +21,11 @@ from prefect.context import refresh_global_settings_context
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from base.net import free_loopback_port
+from base.settings import get_settings
 from deployments.http.app import create_app
 from deployments.serve import process_issue_deployment
-from integrations.standins.faults import Delay, Reset, Status
-from sdb_agent.net import free_loopback_port
-from sdb_agent.settings import get_settings
+from standins.faults import Delay, Reset, Status
 from tests.api.prefect_gate import PrefectGate
 
 SECRET = "webhook-secret-42"

@@ -18,9 +18,9 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from base.net import free_loopback_port
+from base.settings import get_settings
 from integrations.jira import parse_issue
-from sdb_agent.net import free_loopback_port
-from sdb_agent.settings import get_settings
 from tests.api.conftest import build_app
 from tests.api.test_webhook import running_app
 

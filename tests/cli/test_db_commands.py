@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from base.net import free_loopback_port
 from db import migrate
-from sdb_agent.net import free_loopback_port
 
 CLI = str(Path(sys.executable).parent / "sdb-agent")
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.engine import URL
 from typer.testing import CliRunner
 
+from cli.app import app
 from db.models import IssueProcessingHistory as Run
-from sdb_agent.cli import app
 
 runner = CliRunner()
 

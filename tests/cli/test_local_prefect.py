@@ -70,8 +70,8 @@ class TestStateInPostgreSQL:
     def test_local_prefect_database_url_puts_the_servers_state_in_postgresql(
         self, prefect_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from sdb_agent.runner import local_prefect_server
-        from sdb_agent.settings import get_settings
+        from base.settings import get_settings
+        from deployments.local_prefect import local_prefect_server
 
         monkeypatch.setenv("LOCAL_PREFECT_DATABASE_URL", prefect_database)
         monkeypatch.setenv("SDB_DATA_DIR", str(tmp_path))

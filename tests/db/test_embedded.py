@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from base.errors import DatabaseError
 from db.embedded import EmbeddedPostgres, port_is_free
-from sdb_agent.errors import DatabaseError
 
 
 class TestEmbeddedPostgres:

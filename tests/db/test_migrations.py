@@ -9,11 +9,11 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 
+from base import clock
+from base.errors import DatabaseError
 from db import migrate
 from db.models import PARTITIONED_TABLES
 from db.partitions import list_month_partitions
-from sdb_agent import clock
-from sdb_agent.errors import DatabaseError
 
 EXPECTED_TABLES = {
     "issue_processing_history",

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, insert, select
 
+from base import clock
 from db.models import IssueProcessingHistory as Run
-from sdb_agent import clock
 from tasks.reaper import reap_stale_runs
 
 

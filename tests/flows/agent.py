@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from cli.demo import EXAMPLES
 from db.models import IssueProcessingHistory
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.openai_server import OpenAIStandin
-from sdb_agent.demo import EXAMPLES
+from standins.bitbucket import BitbucketEmulator
+from standins.openai_server import OpenAIStandin
 
 TOKEN = "bbat-test-token-123"
 
@@ -53,7 +53,7 @@ class Agent:
             self.llm.script("file_edits", reply, path=path)
 
     def run(self, **kwargs: Any) -> dict[str, Any]:
-        from sdb_agent.runner import run_issue_now
+        from cli.runner import run_issue_now
 
         return run_issue_now(issue=kwargs.pop("issue", self.payload), issue_key=None, **kwargs)
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 
+from base.settings import get_settings
 from db.session import get_engine
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.openai_server import OpenAIStandin
-from sdb_agent.settings import get_settings
+from standins.bitbucket import BitbucketEmulator
+from standins.openai_server import OpenAIStandin
 from tests.flows.agent import TOKEN, Agent, demo_issue, sample_files, write_targets
 
 

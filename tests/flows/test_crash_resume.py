@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from integrations.standins.messages import RecordedRequest
+from standins.messages import RecordedRequest
 from tests.flows.agent import Agent, canned, subprocess_env
 
 CLI = str(Path(sys.executable).parent / "sdb-agent")

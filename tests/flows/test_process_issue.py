@@ -11,7 +11,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-from sdb_agent.settings import get_settings
+from base.settings import get_settings
 from tests.flows.agent import Agent
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -128,7 +128,7 @@ class TestSharedLimits:
     ) -> None:
         from prefect.client.orchestration import get_client
 
-        from sdb_agent.settings import get_settings
+        from base.settings import get_settings
         from tasks.limits import BITBUCKET_LIMIT, LLM_LIMIT
 
         monkeypatch.setenv("CONCURRENCY_LIMITS", "true")

@@ -14,11 +14,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import FlowRunSort
 
-from integrations.errors import PathRefused
-from integrations.standins.faults import Malformed, Status, Truncated
-from sdb_agent.errors import ConfigError
-from sdb_agent.result_text import describe_result
-from sdb_agent.targets import load_targets
+from base.errors import ConfigError, PathRefused
+from base.targets import load_targets
+from cli.result_text import describe_result
+from standins.faults import Malformed, Status, Truncated
 from tasks.commit import in_scope
 from tests.flows.agent import Agent, canned, subprocess_env
 from tests.flows.test_process_issue import artifacts_of
@@ -234,7 +233,7 @@ class TestTheCommandLineOnFailure:
                               env=subprocess_env(agent), capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 1
-        assert "sdb_agent/cli.py" not in done.stderr  # no traceback of ours (Prefect logs its own)
+        assert "cli/app.py" not in done.stderr  # no traceback of ours (Prefect logs its own)
         last = done.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and "401" in last
 

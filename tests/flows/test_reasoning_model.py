@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sdb_agent.settings import get_settings
+from base.settings import get_settings
 from tests.flows.agent import Agent, canned
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

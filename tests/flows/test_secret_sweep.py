@@ -24,11 +24,11 @@ from prefect.client.schemas.filters import (
 from prefect.events.filters import EventAnyResourceFilter, EventFilter
 from sqlalchemy import inspect, text
 
+from base.settings import get_settings
 from db.session import get_engine
 from deployments.http.app import create_app
-from integrations.standins.faults import Status
-from integrations.standins.openai_server import openai_error
-from sdb_agent.settings import get_settings
+from standins.faults import Status
+from standins.openai_server import openai_error
 from tests.flows.agent import TOKEN, Agent, canned
 
 LLM_KEY = "sk-proj-SWEEP-llm-key-1"

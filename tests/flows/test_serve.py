@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from sdb_agent.errors import ConfigError
-from sdb_agent.net import free_loopback_port
+from base.errors import ConfigError
+from base.net import free_loopback_port
 from tests.flows.agent import Agent, subprocess_env
 
 CLI = str(Path(sys.executable).parent / "sdb-agent")
@@ -120,8 +120,8 @@ class TestServeRefusesToStartHalfway:
     def test_an_unauthenticated_webhook_is_refused_off_loopback(
         self, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], refused: bool
     ) -> None:
+        from base.settings import load_settings
         from deployments.serve import refuse_open_webhook
-        from sdb_agent.settings import load_settings
 
         for name in ("JIRA_WEBHOOK_SECRET", "JIRA_WEBHOOK_TOKEN"):
             monkeypatch.delenv(name, raising=False)

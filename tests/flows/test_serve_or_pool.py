@@ -17,9 +17,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
+from base.errors import ConfigError
+from base.net import free_loopback_port
 from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, registered_pools
-from sdb_agent.errors import ConfigError
-from sdb_agent.net import free_loopback_port
 from tests.flows.agent import Agent, subprocess_env
 from tests.flows.test_serve import CLI, start_serve, stops_within
 
@@ -96,8 +96,8 @@ class TestPrefectDeploy:
     def test_it_refuses_to_take_over_the_deployments_serve_registered(
         self, agent: Agent
     ) -> None:
+        from base.settings import get_settings
         from deployments.serve import process_issue_deployment
-        from sdb_agent.settings import get_settings
 
         process_issue_deployment(get_settings()).apply()
         done = deploy(agent, SDB_AGENT_HOME=str(ROOT), REPORT_TIMEZONE="UTC")

@@ -8,11 +8,11 @@ from email.parser import BytesParser
 
 import requests.auth
 
+from base.recording import ApiRecorder
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import BearerAuth
 from integrations.http_retry import RetryPolicy
-from integrations.recording import ApiRecorder
-from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket import BitbucketEmulator
 from tests.integrations.conftest import BB_TOKEN
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, create_engine, insert, select
 from db.embedded import EmbeddedPostgres
 from db.models import BitbucketApiHistory, IssueProcessingHistory, LlmCallHistory
 from db.recorder import HistoryRecorder
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.openai_server import OpenAIStandin
+from standins.bitbucket import BitbucketEmulator
+from standins.openai_server import OpenAIStandin
 
 BB_TOKEN = "bb-access-token"
 BB_USER, BB_API_TOKEN = "bot@example.com", "bot-api-token"  # an API token takes the email

@@ -8,12 +8,12 @@ from urllib.parse import unquote
 import pytest
 import requests
 
+from base.errors import Conflict, NotFound, PathRefused, PermanentError
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import SRC_META, BitbucketClient
-from integrations.errors import Conflict, NotFound, PathRefused, PermanentError
 from integrations.git_host import BranchRef, PullRequest
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.faults import Status
+from standins.bitbucket import BitbucketEmulator
+from standins.faults import Status
 from tests.integrations.bitbucket_support import client_for, git_blob, multipart_parts
 from tests.integrations.conftest import BB_TOKEN, SEED_FILES, api_rows
 

@@ -8,16 +8,15 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from base.errors import ConfigError, InvalidResponse, NotFound, PermanentError, TransientError
+from base.settings import Settings
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import MAX_JSON_BYTES, BearerAuth
-from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from integrations.factory import build_git_host
 from integrations.http_retry import RateLimited
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.faults import Delay, Malformed, Oversized, Reset, Status
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import Settings
+from standins.bitbucket import BitbucketEmulator
+from standins.faults import Delay, Malformed, Oversized, Reset, Status
 from tests.integrations.bitbucket_support import FakeTime, client_for
 from tests.integrations.conftest import BB_API_TOKEN, BB_TOKEN, BB_USER, SEED_FILES, api_rows
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import PathRefused
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import BitbucketClient
-from integrations.errors import PathRefused
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.faults import Status
-from integrations.standins.git_store import EXECUTABLE, REGULAR, SUBMODULE, SYMLINK
+from standins.bitbucket import BitbucketEmulator
+from standins.faults import Status
+from standins.git_store import EXECUTABLE, REGULAR, SUBMODULE, SYMLINK
 from tests.integrations.bitbucket_support import client_for, multipart_parts
 from tests.integrations.conftest import BB_TOKEN
 

@@ -9,7 +9,7 @@ from prefect import Task
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
-from integrations.errors import NotFound, TransientError
+from base.errors import NotFound, TransientError
 from integrations.http_retry import RateLimited
 from tasks.branch import drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes

@@ -19,7 +19,7 @@ from db.models import IssueProcessingHistory, LlmCallHistory
 from db.recorder import HistoryRecorder
 from db.spool import Spool
 from integrations.llm.schemas import Kind
-from integrations.standins.openai_server import OpenAIStandin
+from standins.openai_server import OpenAIStandin
 from tests.conftest import throwaway_postgres
 from tests.integrations.test_llm_client import SPEC, client_for, messages_for
 

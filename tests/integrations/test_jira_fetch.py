@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from integrations.errors import InvalidResponse, NotFound, PermanentError, TransientError
+from base.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from integrations.jira import Issue, fetch_issue
 from integrations.jira_site import JiraCloud, JiraDataCenter
-from integrations.standins.faults import Delay, Malformed, Reset, Status
-from integrations.standins.jira import JiraStandin
+from standins.faults import Delay, Malformed, Reset, Status
+from standins.jira import JiraStandin
 
 EMAIL, TOKEN, PAT = "bot@example.com", "jira-api-token", "NjM4OTE2-dc-personal-token"
 ADF = {"type": "doc", "version": 1, "content": [

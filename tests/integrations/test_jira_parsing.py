@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from integrations.errors import InvalidResponse
+from base.errors import InvalidResponse
 from integrations.jira import parse_issue
 
 ADF_DESCRIPTION: dict[str, Any] = {

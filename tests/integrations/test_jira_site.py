@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from base.errors import ConfigError
+from base.settings import Settings
 from integrations.jira_site import JiraCloud, JiraDataCenter, jira_site
-from sdb_agent.errors import ConfigError
-from sdb_agent.redaction import secret_values
-from sdb_agent.settings import Settings
 
 BASE = "https://jira.example.com"
 
@@ -54,7 +53,7 @@ class TestJiraSite:
             jira_site(Settings.model_validate({"jira_personal_access_token": "pat"}))
 
     def test_the_token_is_masked_like_every_secret(self) -> None:
-        assert "pat-secret-9" in secret_values(settings(jira_personal_access_token="pat-secret-9"))
+        assert "pat-secret-9" in settings(jira_personal_access_token="pat-secret-9").secret_values()
 
     def test_the_token_never_prints(self) -> None:
         site = JiraDataCenter(BASE, "pat-secret-9")

@@ -14,17 +14,18 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, select, text
 
+from base.errors import InvalidResponse, PermanentError, TransientError
+from base.pricing import PriceTable
+from base.recording import LlmRecorder
+from base.settings import Settings
 from db.llm_cache import PostgresResponseCache
 from db.models import LlmResponseCache
 from db.recorder import HistoryRecorder
-from integrations.errors import InvalidResponse, PermanentError, TransientError
 from integrations.factory import build_llm_client
 from integrations.llm import prompts
 from integrations.llm.client import LlmClient, LlmOutputError
-from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
-from integrations.recording import LlmRecorder
-from integrations.standins.faults import (
+from standins.faults import (
     Delay,
     Malformed,
     Oversized,
@@ -33,9 +34,8 @@ from integrations.standins.faults import (
     Status,
     Truncated,
 )
-from integrations.standins.openai_server import OpenAIStandin
-from integrations.standins.openai_usage import estimate_tokens, prompt_text
-from sdb_agent.settings import Settings
+from standins.openai_server import OpenAIStandin
+from standins.openai_usage import estimate_tokens, prompt_text
 from tests.integrations.conftest import llm_rows
 
 SPEC = {"spec_markdown": "# MAT-1\n\nAdd **Ti-6Al-4V** to the material table."}

@@ -11,16 +11,16 @@ import pytest
 from openai.types.shared.reasoning_effort import ReasoningEffort as SdkReasoningEffort
 from pydantic import SecretStr
 
+from base.errors import ConfigError
+from base.pricing import PriceTable
+from base.settings import ReasoningEffort, Settings, load_settings
 from db.recorder import HistoryRecorder
 from integrations.factory import build_llm_client
 from integrations.llm import prompts
 from integrations.llm.client import LlmClient, LlmOutputError
 from integrations.llm.models import is_reasoning_model
-from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
-from integrations.standins.openai_server import OpenAIStandin
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import ReasoningEffort, Settings, load_settings
+from standins.openai_server import OpenAIStandin
 from tests.integrations.conftest import llm_rows
 
 SPEC: dict[str, Any] = {"spec_markdown": "# MAT-1"}

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from base.errors import Conflict, PathRefused
+from base.recording import NullRecorder
 from db.models import BitbucketApiHistory, IssueProcessingHistory
 from db.recorder import HistoryRecorder
-from integrations.errors import Conflict, PathRefused
 from integrations.local_git import LocalGitHost
-from integrations.recording import NullRecorder
 from tests.integrations.gitrepo import git, make_repo
 
 CP949_CRLF = "// 재료 테이블\r\n\tint 똠 = 1;\r\n".encode("cp949")

@@ -11,18 +11,18 @@ import openai
 import pytest
 from sqlalchemy import text
 
+from base.errors import IntegrationError
+from base.pricing import PriceTable
 from db.recorder import HistoryRecorder
 from integrations.bitbucket_http import BearerAuth
-from integrations.errors import IntegrationError
 from integrations.jira import fetch_issue
 from integrations.jira_site import JiraCloud, JiraDataCenter
 from integrations.llm.client import LlmClient
-from integrations.llm.pricing import PriceTable
 from integrations.llm.schemas import Kind
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.faults import Refusal, Reset, Status
-from integrations.standins.jira import JiraStandin
-from integrations.standins.openai_server import OpenAIStandin, openai_error
+from standins.bitbucket import BitbucketEmulator
+from standins.faults import Refusal, Reset, Status
+from standins.jira import JiraStandin
+from standins.openai_server import OpenAIStandin, openai_error
 from tests.integrations.bitbucket_support import client_for
 
 LLM_KEY, WRONG_LLM_KEY = "sk-proj-SECRET123abc", "sk-proj-WRONG321cba"
@@ -111,7 +111,7 @@ class TestNoSecretsRecorded:
                         {"id": recorder.history_id}).scalars()]
         # the stand-ins' own log lines describe the faults they serve, and are not the product's
         logs = [f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
-                if not r.name.startswith("integrations.standins")]
+                if not r.name.startswith("standins")]
 
         names = {line.split(" ", 1)[0] for line in logs}
         assert {"openai._base_client", "urllib3.connectionpool"} <= names  # DEBUG was captured

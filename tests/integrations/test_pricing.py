@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from integrations.llm.pricing import PriceTable
-from sdb_agent.errors import ConfigError
-from sdb_agent.settings import load_settings
+from base.errors import ConfigError
+from base.pricing import PriceTable
+from base.settings import load_settings
 
 REQUIRED_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini",
                    "o3", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5.1", "gpt-5.2")

@@ -16,7 +16,7 @@ def maintenance_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     """Settings on this test's database, a private BACKUP_DIR, the real Prefect API."""
-    from sdb_agent.settings import get_settings
+    from base.settings import get_settings
 
     backup_dir = tmp_path / "backups"
     monkeypatch.setenv("BACKUP_DIR", str(backup_dir))

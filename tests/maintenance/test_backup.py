@@ -66,7 +66,7 @@ class TestABackupRun:
         self, maintenance_env: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path,
     ) -> None:
-        from sdb_agent.settings import get_settings
+        from base.settings import get_settings
 
         monkeypatch.setenv("BACKUP_KEEP_DAILY", "1")
         monkeypatch.setenv("BACKUP_KEEP_WEEKLY", "0")

@@ -15,9 +15,9 @@ from prefect.states import Cancelled, Completed, Crashed, Failed, Running
 from sqlalchemy import Engine, insert, select
 from typer.testing import CliRunner
 
+from base import clock
+from cli.app import app
 from db.models import IssueProcessingHistory, MaintenanceRun, WebhookDelivery
-from sdb_agent import clock
-from sdb_agent.cli import app
 from tests.maintenance.history import add_issue
 
 runner = CliRunner()
@@ -55,7 +55,7 @@ class TestTheMaintenanceCommands:
     def test_a_product_error_is_one_line_and_exit_1(
         self, maintenance_env: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from sdb_agent.settings import get_settings
+        from base.settings import get_settings
 
         monkeypatch.setenv("REPORT_TIMEZONE", "Mars/Olympus")
         get_settings.cache_clear()

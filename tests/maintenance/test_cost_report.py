@@ -30,12 +30,12 @@ from prefect.client.schemas.objects import Artifact
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 from sqlalchemy import Engine, select
 
+from base.prefect_ui import flow_run_url
 from db.cost_data import load_calls, load_runs
 from db.models import MaintenanceRun
 from flows.maintenance import daily_cost_report
 from reports.cost_render import to_text
 from reports.cost_report import build_report, local_window
-from sdb_agent.prefect_ui import flow_run_url
 from tests.maintenance.history import add_call, add_issue
 
 TODAY = date(2026, 11, 20)  # report day: 2026-11-19 in Asia/Seoul = 11-18 15:00Z .. 11-19 15:00Z
@@ -58,7 +58,7 @@ class Inbox:
 
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch, maintenance_env: Path) -> Iterator[Inbox]:
-    from sdb_agent.settings import get_settings
+    from base.settings import get_settings
 
     handler = Inbox()
     with socket.socket() as probe:
@@ -78,7 +78,7 @@ def inbox(monkeypatch: pytest.MonkeyPatch, maintenance_env: Path) -> Iterator[In
 
 @pytest.fixture
 def seoul(monkeypatch: pytest.MonkeyPatch, maintenance_env: Path) -> None:
-    from sdb_agent.settings import get_settings
+    from base.settings import get_settings
 
     monkeypatch.setenv("REPORT_TIMEZONE", "Asia/Seoul")
     monkeypatch.setenv("COST_BUDGET_DAILY_USD", "0.5")

@@ -8,8 +8,8 @@ import pytest
 from prefect.client.schemas.schedules import SCHEDULE_TYPES, CronSchedule, IntervalSchedule
 from prefect.deployments.runner import RunnerDeployment
 
+from base.settings import load_settings
 from deployments.maintenance_schedules import maintenance_deployments
-from sdb_agent.settings import load_settings
 
 
 def first_schedule(deployment: RunnerDeployment) -> SCHEDULE_TYPES | None:

@@ -17,10 +17,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from sqlalchemy import Engine, select
 
+from base.net import free_loopback_port
 from db.models import MaintenanceRun
 from flows.maintenance import daily_cost_report
 from integrations.email import EmailError
-from sdb_agent.net import free_loopback_port
 
 SMTP_PASSWORD = "smtp-SECRET-p4ss"
 
@@ -47,7 +47,7 @@ class Inbox:
 @pytest.fixture
 def echoing_smtp(monkeypatch: pytest.MonkeyPatch,
                  maintenance_env: Path) -> Iterator[EchoingAuthenticator]:
-    from sdb_agent.settings import get_settings
+    from base.settings import get_settings
 
     authenticator = EchoingAuthenticator()
     port = free_loopback_port()
@@ -110,7 +110,7 @@ class TestAnEchoedSmtpPassword:
     ) -> None:
         from typer.testing import CliRunner
 
-        from sdb_agent.cli import app
+        from cli.app import app
 
         done = CliRunner().invoke(app, ["maintenance", "daily-cost-report"])
         assert done.exit_code == 1 and len(echoing_smtp.sessions) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket import BitbucketEmulator
 
 TOKEN = "bb-access-token"
 SEED = {

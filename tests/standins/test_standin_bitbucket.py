@@ -6,7 +6,7 @@ import subprocess
 
 import requests
 
-from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket import BitbucketEmulator
 
 
 def repo_url(bitbucket: BitbucketEmulator) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket import BitbucketEmulator
 
 
 @pytest.fixture

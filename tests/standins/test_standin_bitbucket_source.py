@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.git_store import EXECUTABLE, REGULAR, SYMLINK
+from standins.bitbucket import BitbucketEmulator
+from standins.git_store import EXECUTABLE, REGULAR, SYMLINK
 from tests.standins.conftest import TOKEN
 
 LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"

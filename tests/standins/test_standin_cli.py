@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket import BitbucketEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(*args: str) -> tuple[subprocess.Popen[str], str]:
     """Start the stand-in and return it with the base URL it logs."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "integrations.standins", *args],
+        [sys.executable, "-m", "standins", *args],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
@@ -106,7 +106,7 @@ class TestRunningAsAProcess:
             [
                 sys.executable,
                 "-m",
-                "integrations.standins",
+                "standins",
                 "bitbucket",
                 "--repo",
                 str(tmp_path / "none"),

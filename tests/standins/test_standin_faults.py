@@ -10,8 +10,8 @@ import openai
 import pytest
 import requests
 
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.faults import (
+from standins.bitbucket import BitbucketEmulator
+from standins.faults import (
     Delay,
     FaultPlan,
     Malformed,
@@ -20,8 +20,8 @@ from integrations.standins.faults import (
     Status,
     Truncated,
 )
-from integrations.standins.jira import JiraStandin
-from integrations.standins.openai_server import OpenAIStandin
+from standins.jira import JiraStandin
+from standins.openai_server import OpenAIStandin
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from integrations.standins.jira import JiraStandin
+from standins.jira import JiraStandin
 
 AUTH = ("dev@example.com", "jira-token")
 PAT = "dc-personal-access-token"

@@ -10,8 +10,8 @@ import openai
 import pytest
 import requests
 
-from integrations.standins.faults import Refusal, Status, Truncated
-from integrations.standins.openai_server import OpenAIStandin
+from standins.faults import Refusal, Status, Truncated
+from standins.openai_server import OpenAIStandin
 
 SPEC = {"spec_markdown": "# Spec\n\nDo the thing."}
 

@@ -10,8 +10,8 @@ from typing import Any, get_args
 import openai
 import pytest
 
-from integrations.standins.openai_server import OpenAIStandin
-from sdb_agent.settings import ReasoningEffort
+from base.settings import ReasoningEffort
+from standins.openai_server import OpenAIStandin
 
 SPEC = {"spec_markdown": "# Spec"}
 FORMAT = {"type": "json_schema",

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
-from integrations.standins.bitbucket_prs import DuplicatePullRequest, QueryError, parse_query
-from integrations.standins.bitbucket_views import bad, body_object, required
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-
-if TYPE_CHECKING:
-    from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket_prs import DuplicatePullRequest, QueryError, parse_query
+from standins.bitbucket_state import RepositoryState
+from standins.bitbucket_views import bad, body_object, required
+from standins.messages import RecordedRequest, Reply, json_reply
 
 MAX_PAGELEN = 50
 
 
 class PullRequestRoutes:
-    def __init__(self, emulator: BitbucketEmulator, request: RecordedRequest) -> None:
+    def __init__(self, emulator: RepositoryState, request: RecordedRequest) -> None:
         self.bb, self.request = emulator, request
         self.git, self.views = emulator.git, emulator.views
 

@@ -15,8 +15,8 @@ import threading
 from typing import Any
 from urllib.parse import unquote
 
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-from integrations.standins.server import StandinServer
+from standins.messages import RecordedRequest, Reply, json_reply
+from standins.server import StandinServer
 
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 UNAUTHENTICATED = "Client must be authenticated to access this resource."

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
-from integrations.standins.bitbucket_prs import PullRequest, PullRequestStore
-from integrations.standins.bitbucket_routes import BitbucketRoutes
-from integrations.standins.bitbucket_views import Views, error
-from integrations.standins.faults import Fault
-from integrations.standins.git_store import Commit, GitStore
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-from integrations.standins.server import StandinServer
+from standins.bitbucket_prs import PullRequest, PullRequestStore
+from standins.bitbucket_routes import BitbucketRoutes
+from standins.bitbucket_views import Views, error
+from standins.faults import Fault
+from standins.git_store import Commit, GitStore
+from standins.messages import RecordedRequest, Reply, json_reply
+from standins.server import StandinServer
 
 _MESSAGES = {
     400: "Bad request",

@@ -16,9 +16,9 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from integrations.standins.faults import GENERIC_FAULTS, Fault, FaultPlan, Malformed, Status
-from integrations.standins.handler import StandinHandler
-from integrations.standins.messages import RecordedRequest, Reply
+from standins.faults import GENERIC_FAULTS, Fault, FaultPlan, Malformed, Status
+from standins.handler import StandinHandler
+from standins.messages import RecordedRequest, Reply
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from integrations.errors import PathRefused
-from integrations.git_host import checked_repo_path
-from integrations.jira import ISSUE_KEY
-from sdb_agent.errors import ConfigError
+from base.errors import ConfigError, PathRefused
+from base.issue_keys import ISSUE_KEY
+from base.repo_paths import checked_repo_path
 
 
 def _known_codec(value: str | None) -> str | None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from integrations.standins.bitbucket_prs import PullRequest
-from integrations.standins.git_store import Commit, TreeEntry
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
+from standins.bitbucket_prs import PullRequest
+from standins.git_store import Commit, TreeEntry
+from standins.messages import RecordedRequest, Reply, json_reply
 
 HTML_ROOT = "https://bitbucket.example"
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sdb_agent.cli import PLAIN_HELP, one_line_errors
+from cli.output import PLAIN_HELP, one_line_errors
 
 maintenance_app = typer.Typer(
     help="Run a scheduled maintenance flow now (it is recorded like a scheduled run).",
@@ -24,8 +24,8 @@ def _run(flow: Callable[..., dict[str, Any]], **parameters: Any) -> None:
     Settings are loaded first, so a bad value stops here with one line, before any run."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from sdb_agent.runner import prefect_api_url
-    from sdb_agent.settings import get_settings
+    from base.settings import get_settings
+    from deployments.local_prefect import prefect_api_url
 
     get_settings()
 
@@ -79,10 +79,10 @@ def daily_cost_report(
     """Build (and email, if SMTP is configured) a day's LLM cost report, yesterday's by default."""
     from zoneinfo import ZoneInfo
 
+    from base import clock
+    from base.errors import ConfigError
+    from base.settings import get_settings
     from flows.maintenance import daily_cost_report as flow
-    from sdb_agent import clock
-    from sdb_agent.errors import ConfigError
-    from sdb_agent.settings import get_settings
 
     if day is not None and today:
         raise ConfigError("give --day or --today, not both")

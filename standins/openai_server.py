@@ -15,17 +15,17 @@ import secrets
 import time
 from typing import Any
 
-from integrations.standins.faults import GENERIC_FAULTS, Fault, Refusal, Truncated
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-from integrations.standins.openai_rules import alternation_refusal, openai_refusal
-from integrations.standins.openai_script import Response, ScriptBook
-from integrations.standins.openai_usage import (
+from standins.faults import GENERIC_FAULTS, Fault, Refusal, Truncated
+from standins.messages import RecordedRequest, Reply, json_reply
+from standins.openai_rules import alternation_refusal, openai_refusal
+from standins.openai_script import Response, ScriptBook
+from standins.openai_usage import (
     PromptCache,
     estimate_tokens,
     prompt_text,
     reasoning_tokens,
 )
-from integrations.standins.server import StandinServer
+from standins.server import StandinServer
 
 _SERVER_ERRORS = {
     429: ("Rate limit reached for requests. Please try again later.", "requests"),

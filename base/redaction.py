@@ -5,7 +5,7 @@ then on the configured secret values are replaced by `***`:
 - in every log record, whichever logger or handler (Prefect's API log shipper and uvicorn's
   access log included), message and traceback alike;
 - in every parameter sent to PostgreSQL by any SQLAlchemy engine, so no history, maintenance
-  or webhook row can hold one (the same pass makes each text storable, `sdb_agent.storable`);
+  or webhook row can hold one (the same pass makes each text storable, `base.storable`);
 - in the message of every product error (`SdbAgentError`), which is what Prefect shows as a
   task or flow state message and what the HTTP app answers.
 Artifacts and PR text are built from those rows and messages, or pass through `redact`.
@@ -14,46 +14,25 @@ Artifacts and PR text are built from those rows and messages, or pass through `r
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from sdb_agent.storable import scrub_text
-
-if TYPE_CHECKING:
-    from sdb_agent.settings import Settings
+from base.storable import scrub_text
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4
-_SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
-                  "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
-                  "jira_personal_access_token",
-                  "smtp_password", "api_token", "local_prefect_database_url", "database_url")
 _active: list[str] = []
 _log_records_masked = False
 
 
-def secret_values(settings: Settings) -> list[str]:
-    """The configured secret strings and the database passwords, longest first."""
-    values = []
-    for name in _SECRET_FIELDS:
-        secret = getattr(settings, name, None)
-        if secret is not None and secret.get_secret_value():
-            values.append(secret.get_secret_value())
-    for url in (settings.database_url, settings.local_prefect_database_url):
-        if url is not None:
-            password = make_url(url.get_secret_value()).password
-            if password:
-                values.append(str(password))
-    return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
-
-
-def install(settings: Settings) -> None:
-    """Mask these settings' secrets from now on, in every sink; safe to call again."""
+def install(secrets: Iterable[str]) -> None:
+    """Mask these secrets (`Settings.secret_values()`) from now on, in every sink; safe to
+    call again."""
     global _log_records_masked
-    _active[:] = secret_values(settings)
+    _active[:] = sorted({v for v in secrets if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
     if not _log_records_masked:
         _install_log_records()
         _log_records_masked = True

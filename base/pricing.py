@@ -67,7 +67,7 @@ class PriceTable:
 
     @classmethod
     def bundled(cls) -> PriceTable:
-        raw = resources.files("integrations.llm").joinpath("pricing.json").read_text()
+        raw = resources.files("base").joinpath("pricing.json").read_text()
         return cls.from_json(json.loads(raw))
 
     @classmethod

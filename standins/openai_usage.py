@@ -7,7 +7,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from integrations.standins.openai_rules import is_reasoning_model
+from standins.openai_rules import is_reasoning_model
 
 CHARS_PER_TOKEN = 4
 CACHE_MINIMUM = 1024

@@ -1,4 +1,4 @@
-"""``python -m integrations.standins <service>``: run one stand-in as a process until stopped."""
+"""``python -m standins <service>``: run one stand-in as a process until stopped."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from integrations.standins.bitbucket import BitbucketEmulator
-from integrations.standins.jira import JiraStandin
-from integrations.standins.openai_server import OpenAIStandin
-from integrations.standins.server import StandinServer
+from standins.bitbucket import BitbucketEmulator
+from standins.jira import JiraStandin
+from standins.openai_server import OpenAIStandin
+from standins.server import StandinServer
 
-log = logging.getLogger("integrations.standins")
+log = logging.getLogger("standins")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m integrations.standins", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m standins", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--host", default="127.0.0.1")
     common.add_argument("--port", type=int, default=0, help="0 picks a free port")

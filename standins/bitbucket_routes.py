@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from integrations.standins.bitbucket_pr_routes import PullRequestRoutes
-from integrations.standins.bitbucket_source import SourceRoutes
-from integrations.standins.bitbucket_views import bad, body_object, required
-from integrations.standins.git_store import BranchMoved
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-
-if TYPE_CHECKING:
-    from integrations.standins.bitbucket import BitbucketEmulator
+from standins.bitbucket_pr_routes import PullRequestRoutes
+from standins.bitbucket_source import SourceRoutes
+from standins.bitbucket_state import RepositoryState
+from standins.bitbucket_views import bad, body_object, required
+from standins.git_store import BranchMoved
+from standins.messages import RecordedRequest, Reply, json_reply
 
 
 class BitbucketRoutes:
-    def __init__(self, emulator: BitbucketEmulator, request: RecordedRequest) -> None:
+    def __init__(self, emulator: RepositoryState, request: RecordedRequest) -> None:
         self.bb, self.request = emulator, request
         self.git, self.views = emulator.git, emulator.views
 

@@ -6,19 +6,36 @@ import logging
 import socket
 import struct
 import time
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from integrations.standins.faults import Delay, Oversized, Reset
-from integrations.standins.messages import RecordedRequest, Reply
-
-if TYPE_CHECKING:
-    from integrations.standins.server import StandinServer
+from standins.faults import Delay, Fault, FaultPlan, Oversized, Reset
+from standins.messages import RecordedRequest, Reply
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 _LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class Answerer(Protocol):
+    """What a connection asks of its stand-in (`StandinServer`)."""
+
+    latency: float
+    faults: FaultPlan
+
+    def answering(self) -> AbstractContextManager[None]: ...
+
+    def record(self, request: RecordedRequest) -> None: ...
+
+    def handle(self, request: RecordedRequest) -> Reply: ...
+
+    def fault_reply(self, request: RecordedRequest, fault: Fault) -> Reply: ...
+
+    def error_reply(self, status: int, message: str) -> Reply: ...
+
+    def common_headers(self) -> dict[str, str]: ...
 
 
 class StandinHandler(BaseHTTPRequestHandler):
@@ -31,7 +48,7 @@ class StandinHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     @property
-    def standin(self) -> StandinServer:
+    def standin(self) -> Answerer:
         return self.server.standin  # type: ignore[attr-defined, no-any-return]
 
     def _serve(self) -> None:

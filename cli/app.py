@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 
-from sdb_agent.errors import SdbAgentError
+from base.errors import SdbAgentError
+from cli.output import PLAIN_HELP, one_line_errors
 
 RUN_STATUSES = ("queued", "processing", "completed", "failed")
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-# Plain help: typer's rich help shows a `<bool>` value after every flag (`--force <bool>`),
-# which reads as if the flag took one.
-PLAIN_HELP: dict[str, Any] = {"rich_markup_mode": None}
 
 app = typer.Typer(
     help="Turn Jira issues into Bitbucket pull requests, with every step recorded.",
@@ -41,28 +33,14 @@ prefect_app = typer.Typer(help="The local Prefect server used when PREFECT_API_U
 app.add_typer(prefect_app, name="local-prefect")
 
 
-def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print a product error as one line on stderr and exit 1, instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except SdbAgentError as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
 @app.callback()
 @one_line_errors
 def _mask_secrets() -> None:
     """Every command starts with the configured secrets masked in all it prints or stores."""
-    from sdb_agent import redaction
-    from sdb_agent.settings import get_settings
+    from base import redaction
+    from base.settings import get_settings
 
-    redaction.install(get_settings())
+    redaction.install(get_settings().secret_values())
 
 
 @db_app.command("url")
@@ -119,8 +97,8 @@ def db_current() -> None:
 @one_line_errors
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (it starts again on demand)."""
+    from base.settings import get_settings
     from db.session import embedded_server
-    from sdb_agent.settings import get_settings
 
     embedded_server(get_settings()).stop()
     typer.echo("embedded PostgreSQL stopped")
@@ -130,7 +108,7 @@ def db_stop() -> None:
 @one_line_errors
 def demo() -> None:
     """Run the main job on the embedded defaults and show what it did."""
-    from sdb_agent.demo import run_demo
+    from cli.demo import run_demo
 
     run_demo(echo=typer.echo)
 
@@ -141,8 +119,8 @@ def serve_command() -> None:
     """Serve every deployment and schedule, the Jira webhook and the history API."""
     import logging
 
+    from base.settings import get_settings
     from deployments.serve import serve_forever
-    from sdb_agent.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve_forever(get_settings())
@@ -160,9 +138,9 @@ def process(
         "--force", help="Process again even if completed.")] = False,
 ) -> None:
     """Run the process-issue flow now for one issue, against the configured services."""
-    from sdb_agent.errors import ConfigError
-    from sdb_agent.result_text import describe_result
-    from sdb_agent.runner import run_issue_now
+    from base.errors import ConfigError
+    from cli.result_text import describe_result
+    from cli.runner import run_issue_now
 
     if (issue_file is None) == (issue_key is None):
         raise ConfigError("give exactly one of --issue-file and --issue-key")
@@ -233,7 +211,6 @@ def history_show(history_id: int = typer.Argument(..., help="The run's history i
     """Show one run as JSON: the run, its files, LLM calls and git-host calls."""
     from db.history_queries import run_detail
     from db.session import get_engine
-    from sdb_agent.errors import SdbAgentError
 
     detail = run_detail(get_engine(), history_id)
     if detail is None:
@@ -245,14 +222,14 @@ def history_show(history_id: int = typer.Argument(..., help="The run's history i
 @one_line_errors
 def local_prefect_stop() -> None:
     """Stop the local Prefect server started by demo, process or serve."""
+    from base.settings import get_settings
     from deployments.local_prefect import LocalPrefectServer
-    from sdb_agent.settings import get_settings
 
     stopped = LocalPrefectServer(get_settings().data_dir).stop()
     typer.echo("local Prefect server stopped" if stopped else "no local Prefect server running")
 
 
-# maintenance: `sdb-agent maintenance ...` (sdb_agent/cli_maintenance.py)
-from sdb_agent.cli_maintenance import maintenance_app  # noqa: E402
+# maintenance: `sdb-agent maintenance ...` (cli/maintenance.py)
+from cli.maintenance import maintenance_app  # noqa: E402
 
 app.add_typer(maintenance_app, name="maintenance")

@@ -20,8 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from integrations.llm.pricing import PriceFileError, read_price_file
-from sdb_agent.errors import ConfigError
+from base.errors import ConfigError
+from base.pricing import PriceFileError, read_price_file
 
 
 def _postgresql_url(value: SecretStr | None, *, driver: str | None,
@@ -47,6 +47,12 @@ def _postgresql_url(value: SecretStr | None, *, driver: str | None,
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 _HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 _BRANCH_PREFIX = re.compile(r"([A-Za-z0-9_][A-Za-z0-9._-]*/?)*")
+
+
+SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
+                  "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
+                  "jira_personal_access_token",
+                  "smtp_password", "api_token", "local_prefect_database_url", "database_url")
 
 
 class Settings(BaseSettings):
@@ -258,6 +264,20 @@ class Settings(BaseSettings):
     def report_recipients(self) -> list[str]:
         """`REPORT_EMAIL_TO` split on commas."""
         return [part.strip() for part in (self.report_email_to or "").split(",") if part.strip()]
+
+    def secret_values(self) -> list[str]:
+        """The configured secret strings and the database passwords, for `redaction.install`."""
+        values = []
+        for name in SECRET_FIELDS:
+            secret = getattr(self, name, None)
+            if secret is not None and secret.get_secret_value():
+                values.append(secret.get_secret_value())
+        for url in (self.database_url, self.local_prefect_database_url):
+            if url is not None:
+                password = make_url(url.get_secret_value()).password
+                if password:
+                    values.append(str(password))
+        return values
 
     @property
     def resolved_backup_dir(self) -> Path:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import mimetypes
 import subprocess
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote
 
-from integrations.standins.bitbucket_views import bad
-from integrations.standins.git_store import (
+from standins.bitbucket_state import RepositoryState
+from standins.bitbucket_views import bad
+from standins.git_store import (
     EXECUTABLE,
     REGULAR,
     SUBMODULE,
@@ -25,11 +25,8 @@ from integrations.standins.git_store import (
     TreeEntry,
     parse_author,
 )
-from integrations.standins.messages import RecordedRequest, Reply, json_reply
-from integrations.standins.multipart import MultipartError, parse_form_data
-
-if TYPE_CHECKING:
-    from integrations.standins.bitbucket import BitbucketEmulator
+from standins.messages import RecordedRequest, Reply, json_reply
+from standins.multipart import MultipartError, parse_form_data
 
 # git-lfs docs/spec.md: a pointer file's first line is always this version key.
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
@@ -42,7 +39,7 @@ UPLOAD_MODES = {None: REGULAR, "executable": EXECUTABLE, "link": SYMLINK}
 
 
 class SourceRoutes:
-    def __init__(self, emulator: BitbucketEmulator, request: RecordedRequest) -> None:
+    def __init__(self, emulator: RepositoryState, request: RecordedRequest) -> None:
         self.bb, self.request, self.git = emulator, request, emulator.git
         self.query = parse_qs(request.query)
 

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from base.settings import get_settings
+from cli.result_text import describe_result
+from cli.runner import run_issue_now
 from db import migrate
 from db.migrate import PROJECT_ROOT
 from db.session import get_engine, masked, resolve_database_url
-from integrations.standins.openai_server import OpenAIStandin
-from sdb_agent.result_text import describe_result
-from sdb_agent.runner import prefect_api_url, run_issue_now
-from sdb_agent.settings import get_settings
+from deployments.local_prefect import prefect_api_url
+from standins.openai_server import OpenAIStandin
 
 EXAMPLES = PROJECT_ROOT / "examples"
 GIT_IDENTITY = ["-c", "user.name=Material DB team", "-c", "user.email=team@example.com"]

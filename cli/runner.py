@@ -1,0 +1,28 @@
+"""Run the process-issue flow now, in this process, against a real Prefect API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+from deployments.local_prefect import prefect_api_url
+
+
+def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
+                  force: bool = False) -> dict[str, Any]:
+    """The flow's result (the flow names its run after the issue and tags it with the project).
+
+    Prefect's flow-run heartbeat thread sleeps in whole seconds, so every in-process run
+    would wait up to 1 s on exit for it; here it is off, and liveness comes from the run's
+    own heartbeat in PostgreSQL (see `flows/heartbeat.py`), which reruns and the reaper use.
+    """
+    from flows.process_issue import process_issue
+
+    prefect_api_url()
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        state = process_issue(issue=issue, issue_key=issue_key, force=force, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the run broke: raise what broke it
+        raise result
+    return dict(result)

@@ -1,7 +1,0 @@
-"""Entry point for ``python -m integrations.standins``."""
-
-from __future__ import annotations
-
-from integrations.standins.cli import main
-
-raise SystemExit(main())
