@@ -17,10 +17,9 @@ from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
 from base.errors import IntegrationError
-from base.settings import get_settings
+from base.settings import Settings
 from base.targets import Target
 from db.file_history import record_file
-from db.session import get_engine
 from editing import (
     EditError,
     EditResult,
@@ -35,7 +34,7 @@ from editing import (
 from integrations.llm.client import LlmClient, LlmOutputError, LlmResult
 from integrations.llm.prompts import Turn, edit_messages, new_file_messages
 from integrations.llm.schemas import Kind
-from tasks.context import current_task_run_id, llm_with, recorder_for, task_logger
+from tasks.context import RunContext, current_task_run_id, run_context, task_logger
 from tasks.failure_words import for_people
 from tasks.limits import file_slot, llm_slot
 from tasks.outcomes import FileOutcome
@@ -68,10 +67,9 @@ class _Attempts:
         self.answer = json.dumps(result.data, ensure_ascii=False)
 
 
-def _propose(llm: LlmClient, target: Target, original: bytes | None, spec: str,
-             default_encoding: str | None, feedback: list[Turn],
+def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes | None,
+             spec: str, default_encoding: str | None, feedback: list[Turn],
              attempts: _Attempts) -> tuple[EditResult, str]:
-    settings = get_settings()
     if original is None:
         result = llm.complete(Kind.NEW_FILE, new_file_messages(
             path=target.path, instructions=target.instructions, spec=spec, feedback=feedback))
@@ -100,18 +98,19 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
     return decide_encoding(data, configured=configured, default_encoding=default_encoding).text
 
 
-def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
-             default_encoding: str | None,
+def _attempt(settings: Settings, llm: LlmClient, target: Target, original: bytes | None,
+             spec: str, default_encoding: str | None,
              attempts: _Attempts) -> tuple[EditResult, str] | Exception:
     """Up to EDIT_ATTEMPTS answers, each failure fed back with the answer that met it; the
     edit, or the last error."""
     feedback: list[Turn] = []
     error: Exception = EditError("no attempt made")
-    while attempts.count < get_settings().edit_attempts:
+    while attempts.count < settings.edit_attempts:
         attempts.count += 1
         attempts.answer = None
         try:
-            return _propose(llm, target, original, spec, default_encoding, feedback, attempts)
+            return _propose(settings, llm, target, original, spec, default_encoding, feedback,
+                            attempts)
         except LlmOutputError as exc:  # an answer the model can mend: before IntegrationError
             error = exc
             feedback.append(Turn(exc.answer, exc.feedback))
@@ -130,22 +129,23 @@ def _attempt(llm: LlmClient, target: Target, original: bytes | None, spec: str,
 def edit_file(history_id: int, target: Target, original: bytes | None, spec: str,
               default_encoding: str | None) -> FileOutcome | State:
     started = time.monotonic()
-    recorder = recorder_for(history_id)
+    run = run_context(history_id)
+    recorder = run.recorder()
     action: Literal["created", "modified"] = "created" if original is None else "modified"
     attempts = _Attempts()
     if original is not None and len(original) > target.max_bytes:
         result: tuple[EditResult, str] | Exception = FileTooLargeError(
             f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}")
     else:
-        with file_slot(history_id), llm_slot():
-            result = _attempt(llm_with(recorder), target, original, spec, default_encoding,
-                              attempts)
+        with file_slot(history_id, run.settings.max_file_concurrency), llm_slot(run.settings):
+            result = _attempt(run.settings, run.llm(recorder), target, original, spec,
+                              default_encoding, attempts)
     if not isinstance(result, Exception):
         edited, summary = result
-        return _applied(history_id, target, original, edited, summary, action, attempts,
+        return _applied(run, target, original, edited, summary, action, attempts,
                         default_encoding, recorder.failures, started)
     error = str(result)
-    record_file(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
+    record_file(run.engine, history_id=history_id, task_run_id=current_task_run_id(),
                 path=target.path, action=action, outcome="failed", error_message=error,
                 original_content=_text_of(original, target.encoding, default_encoding)
                 if original is not None and len(original) <= target.max_bytes else None)
@@ -157,11 +157,11 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
     return Failed(message=f"{target.path}: {reason}. {error[:400]}", data=failed)  # red
 
 
-def _applied(history_id: int, target: Target, original: bytes | None, edited: EditResult,
+def _applied(run: RunContext, target: Target, original: bytes | None, edited: EditResult,
              summary: str, action: str, attempts: _Attempts, default_encoding: str | None,
              recording_failures: list[str], started: float) -> FileOutcome:
     record_file(
-        get_engine(), history_id=history_id, task_run_id=current_task_run_id(), path=target.path,
+        run.engine, history_id=run.history_id, task_run_id=current_task_run_id(), path=target.path,
         action=action, outcome="applied", diff_text=edited.diff, diff_count=edited.edit_count,
         hunk_count=edited.hunk_count, original_encoding=edited.original_encoding,
         modified_encoding=edited.final_encoding, eol_style=edited.eol.value,
