@@ -1,4 +1,4 @@
-"""Bitbucket Cloud REST 2.0 as a `GitHost`, over `BitbucketHttp` (requests; Bearer or Basic).
+"""Bitbucket Cloud REST 2.0 as a `GitHost`, over `BitbucketHttp` (Bearer or Basic auth).
 
 Branches, files and pull requests as the OpenAPI definition describes them; what `/src`
 says about a path and how files are uploaded are in `bitbucket_source`.
@@ -18,9 +18,10 @@ from base.recording import ApiRecorder
 from base.repo_paths import checked_repo_path
 from integrations.bitbucket_http import BitbucketHttp
 from integrations.bitbucket_source import commit_form, upload_attribute
-from integrations.bitbucket_wire import field, parse, quoted, raise_for_status, segment
+from integrations.bitbucket_wire import field, json_object, quoted, raise_for_status, segment
 from integrations.git_host import BranchRef, PullRequest
 from integrations.http_retry import RetryPolicy
+from integrations.http_transport import Transport
 
 logger = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 3
@@ -34,17 +35,20 @@ class BitbucketClient:
                  retry: RetryPolicy | None = None, timeout: tuple[float, float] = (5.0, 30.0),
                  max_file_bytes: int = 50 * 1024 * 1024,
                  sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 transport: Transport | None = None) -> None:
+        """`transport` sends each request; by default over HTTP with `requests`."""
         self.recorder = recorder
         self.max_file_bytes = max_file_bytes
         self.http = BitbucketHttp(api_url=api_url, workspace=workspace, repository=repository,
                                   auth=auth, recorder=recorder, retry=retry or RetryPolicy(),
-                                  timeout=timeout, sleep=sleep, clock=clock)
+                                  timeout=timeout, sleep=sleep, clock=clock,
+                                  transport=transport)
 
     # -- GitHost ---------------------------------------------------------------------------
 
     def default_branch(self) -> BranchRef:
-        repo = self.http.json("GET", "")
+        repo = self._object("GET", "")
         name = field(repo, "mainbranch", "name")
         branch = self.get_branch(name)
         if branch is None:
@@ -53,8 +57,8 @@ class BitbucketClient:
 
     def get_branch(self, name: str) -> BranchRef | None:
         try:
-            data = self.http.json("GET", "/refs/branches/{name}",
-                              path=f"/refs/branches/{segment(name)}")
+            data = self._object("GET", "/refs/branches/{name}",
+                                path=f"/refs/branches/{segment(name)}")
         except NotFound:
             return None
         return BranchRef(name=name, commit=field(data, "target", "hash"))
@@ -67,7 +71,7 @@ class BitbucketClient:
         if existing is not None:
             return existing
         status, body, _ = self.http.send("POST", "/refs/branches",
-                                     json={"name": name, "target": {"hash": from_commit}})
+                                         json={"name": name, "target": {"hash": from_commit}})
         if status != 201:
             now = self.get_branch(name)
             if now is not None and now.commit == from_commit:
@@ -75,8 +79,8 @@ class BitbucketClient:
             if now is not None:
                 raise Conflict(f"branch {name} was created at {now.commit[:12]} by someone "
                                f"else while this run was creating it at {from_commit[:12]}")
-        raise_for_status(status, body, "POST /refs/branches", (201,))
-        return BranchRef(name=name, commit=field(parse(body), "target", "hash"))
+        created = json_object(status, body, "POST /refs/branches", (201,))
+        return BranchRef(name=name, commit=field(created, "target", "hash"))
 
     def delete_branch(self, name: str, *, if_at: str) -> bool:
         # Bitbucket OpenAPI: DELETE /repositories/{workspace}/{repo_slug}/refs/branches/{name}
@@ -85,7 +89,7 @@ class BitbucketClient:
         if branch is None or branch.commit != if_at:
             return False
         status, body, _ = self.http.send("DELETE", "/refs/branches/{name}",
-                                     path=f"/refs/branches/{segment(name)}")
+                                         path=f"/refs/branches/{segment(name)}")
         if status == 404:
             return False
         raise_for_status(status, body, "DELETE /refs/branches/{name}", (204,))
@@ -113,10 +117,10 @@ class BitbucketClient:
     def _meta(self, ref: str, where: str) -> dict[str, Any] | None:
         """The path's `?format=meta` JSON, or None when it is absent from an existing ref."""
         try:
-            return self.http.json("GET", SRC_META, path=where, params=META)
+            return self._object("GET", SRC_META, path=where, params=META)
         except NotFound:
             status, body, _ = self.http.send("GET", "/src/{commit}/?format=meta",
-                                         path=f"/src/{segment(ref)}/", params=META)
+                                             path=f"/src/{segment(ref)}/", params=META)
             if status == 404:
                 raise NotFound(f"Bitbucket has no commit or branch {ref!r}") from None
             raise_for_status(status, body, "GET /src/{commit}/?format=meta", (200,))
@@ -139,7 +143,7 @@ class BitbucketClient:
             form = {"message": message, "branch": branch, "parents": parent, "author": author}
             body, content_type = commit_form(form, files, self._modes(parent, files))
             status, answer, headers = self.http.send("POST", "/src", data=body,
-                                                 headers={"Content-Type": content_type})
+                                                     headers={"Content-Type": content_type})
             if status != 409:
                 break
             moved = self.get_branch(branch)
@@ -162,7 +166,7 @@ class BitbucketClient:
         params: dict[str, str] | None = {"q": query, "state": "OPEN"}
         url_path = "/pullrequests"
         for _ in range(20):
-            page = self.http.json("GET", "/pullrequests", path=url_path, params=params)
+            page = self._object("GET", "/pullrequests", path=url_path, params=params)
             for value in page.get("values", []):
                 if (field(value, "source", "branch", "name"),
                         field(value, "destination", "branch", "name")) == (branch, destination):
@@ -175,7 +179,7 @@ class BitbucketClient:
 
     def create_pull_request(self, *, branch: str, destination: str, title: str,
                             description: str) -> PullRequest:
-        data = self.http.json("POST", "/pullrequests", ok=(200, 201), json={
+        data = self._object("POST", "/pullrequests", ok=(200, 201), json={
             "title": title, "description": description,
             "source": {"branch": {"name": branch}},
             "destination": {"branch": {"name": destination}}, "close_source_branch": True})
@@ -183,9 +187,15 @@ class BitbucketClient:
 
     def update_pull_request(self, pr: PullRequest, *, title: str,
                             description: str) -> PullRequest:
-        data = self.http.json("PUT", "/pullrequests/{id}", path=f"/pullrequests/{pr.id}",
-                          json={"title": title, "description": description})
+        data = self._object("PUT", "/pullrequests/{id}", path=f"/pullrequests/{pr.id}",
+                            json={"title": title, "description": description})
         return _pull_request(data)
+
+    def _object(self, method: str, template: str, *, path: str = "",
+                ok: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
+        """One request whose answer must be a JSON object."""
+        status, body, _ = self.http.send(method, template, path=path, **kwargs)
+        return json_object(status, body, f"{method} {template}", ok)
 
 
 def _pull_request(data: dict[str, Any]) -> PullRequest:

@@ -1,31 +1,30 @@
-"""One logical Bitbucket request: auth, retries, pacing, no redirects, a size cap, and a
-history row per attempt.
+"""One logical Bitbucket request: auth, retries, pacing, a size cap, and a history row per
+attempt, over a `Transport` that only sends.
 
 Every attempt is recorded with its endpoint template (never a token or query value), its real
-status code and the rate-limit headers. Transport retries live in `RetryPolicy` only
-(urllib3's own retries are off); a 429 is `RateLimited` for the task to retry later, and
-requests slow down while Bitbucket says the limit is near (`RatePacer`).
+status code and the rate-limit headers. Retries live in `RetryPolicy` only (the transport
+never retries or redirects); a 429 is `RateLimited` for the task to retry later, and requests
+slow down while Bitbucket says the limit is near (`RatePacer`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
 
 from base.errors import InvalidResponse, TransientError
 from base.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
 from integrations.bitbucket_pace import RatePacer
-from integrations.bitbucket_wire import error_message, parse, raise_for_status, read_capped
+from integrations.bitbucket_wire import error_message
 from integrations.http_retry import SERVER_ERRORS, RateLimited, RetryPolicy
+from integrations.http_transport import Headers, SessionTransport, Transport
 
 MAX_JSON_BYTES = 10 * 1024 * 1024
 ENDPOINT_PREFIX = "/repositories/{workspace}/{repo_slug}"
-Headers = requests.structures.CaseInsensitiveDict[str]
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -43,31 +42,30 @@ class BitbucketHttp:
     def __init__(self, *, api_url: str, workspace: str, repository: str,
                  auth: requests.auth.AuthBase | tuple[str, str], recorder: ApiRecorder,
                  retry: RetryPolicy, timeout: tuple[float, float],
-                 sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+                 sleep: Callable[[float], None], clock: Callable[[], float],
+                 transport: Transport | None = None) -> None:
         self.base = api_url.rstrip("/")
         self.repo_path = f"/repositories/{workspace}/{repository}"
-        self.recorder, self.retry, self.timeout, self.sleep = recorder, retry, timeout, sleep
+        self.auth, self.recorder, self.retry = auth, recorder, retry
+        self.timeout, self.sleep = timeout, sleep
         self.pacer = RatePacer(sleep, clock)
-        self.session = requests.Session()
-        self.session.auth = auth
-        self.session.mount("http://", HTTPAdapter(max_retries=0))
-        self.session.mount("https://", HTTPAdapter(max_retries=0))
+        self.transport = transport or SessionTransport()
 
     def send(self, method: str, template: str, *, path: str = "", limit: int = MAX_JSON_BYTES,
              **kwargs: Any) -> tuple[int, bytes, Headers]:
         """One logical request with retries; returns the final non-retried status, body and
         headers, or raises `TransientError` (`RateLimited` for a 429)."""
-        url = self.base + self.repo_path + (path or template)
+        request = requests.Request(method, self.base + self.repo_path + (path or template),
+                                   auth=self.auth, **kwargs)
         for attempt in range(1, self.retry.max_attempts + 1):
             self.pacer.before_request()
             started = time.monotonic()
             try:
-                with self.session.request(method, url, timeout=self.timeout, stream=True,
-                                          allow_redirects=False, **kwargs) as response:
-                    body = read_capped(response, limit)
+                with self.transport.send(request, self.timeout) as answer:
+                    body = _read_capped(answer.chunks, limit)
             except InvalidResponse as exc:
-                self.record(method, template, response.status_code, started, attempt,
-                            response.headers, str(exc))
+                self.record(method, template, answer.status, started, attempt, answer.headers,
+                            str(exc))
                 raise
             except requests.RequestException as exc:
                 failure = f"{type(exc).__name__} on {method} {template}"
@@ -77,7 +75,7 @@ class BitbucketHttp:
                                          f"after {attempt} attempts") from None
                 self.sleep(self.retry.delay(attempt))
                 continue
-            status, headers = response.status_code, response.headers
+            status, headers = answer.status, answer.headers
             error = None if status < 400 else error_message(body, status)
             self.record(method, template, status, started, attempt, headers, error)
             self.pacer.observe(headers)
@@ -103,11 +101,16 @@ class BitbucketHttp:
             duration_seconds=time.monotonic() - started, attempt=attempt,
             rate_limit=rate_limit or None, error=error))
 
-    def json(self, method: str, template: str, *, path: str = "",
-             ok: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
-        status, body, _ = self.send(method, template, path=path, **kwargs)
-        raise_for_status(status, body, f"{method} {template}", ok)
-        return parse(body, f"{method} {template}")
+
+def _read_capped(chunks: Iterable[bytes], limit: int) -> bytes:
+    """The body, refused as soon as it grows past `limit` rather than after it is all read."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise InvalidResponse(f"Bitbucket response over {limit} bytes; refused")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _rate_limited(method: str, template: str, headers: Mapping[str, str],

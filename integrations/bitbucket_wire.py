@@ -1,4 +1,4 @@
-"""Bitbucket's wire format: URL segments, capped bodies, JSON fields and its error JSON.
+"""Bitbucket's wire format: URL segments, JSON answers and fields, and its error JSON.
 
 Errors follow the OpenAPI definition's components/schemas/error:
 `{"type": "error", "error": {"message": ..., "detail": ..., "data": {...}}}`; the message
@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 from urllib.parse import quote
-
-import requests
 
 from base.errors import (
     Conflict,
@@ -34,27 +32,6 @@ def segment(text: str) -> str:
     return quote(text, safe="/")
 
 
-def read_capped(response: requests.Response, limit: int) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise InvalidResponse(f"Bitbucket response over {limit} bytes; refused")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def parse(body: bytes, what: str = "") -> dict[str, Any]:
-    where = f" {what}" if what else ""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise InvalidResponse(f"Bitbucket{where} answered non-JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidResponse(f"Bitbucket{where} answered a non-object")
-    return data
-
-
 def error_message(body: bytes, status: int) -> str:
     """`error.message`, then `error.detail` when there is one; else the bare status."""
     try:
@@ -72,6 +49,19 @@ def raise_for_status(status: int, body: bytes, what: str, ok: tuple[int, ...]) -
     message = f"Bitbucket {what} answered {status}: {error_message(body, status)}"
     error: type[IntegrationError] = {404: NotFound, 409: Conflict}.get(status, PermanentError)
     raise error(message)
+
+
+def json_object(status: int, body: bytes, what: str,
+                ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
+    """The JSON object of an answer whose status is in `ok`; the error otherwise."""
+    raise_for_status(status, body, what, ok)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise InvalidResponse(f"Bitbucket {what} answered non-JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidResponse(f"Bitbucket {what} answered a non-object")
+    return data
 
 
 def field(data: Any, *keys: str) -> str:
