@@ -12,10 +12,13 @@ from base.recording import ApiRecorder
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import BearerAuth
 from integrations.http_retry import RetryPolicy
+from integrations.http_transport import Transport
 from standins.bitbucket import BitbucketEmulator
 from tests.integrations.conftest import BB_TOKEN
+from tests.integrations.standin_transport import StandinTransport
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+WAYS = ["http", "in-process"]  # how a client reaches the emulator: its socket, or its handler
 
 
 class FakeTime:
@@ -36,7 +39,8 @@ def client_for(bitbucket: BitbucketEmulator, recorder: ApiRecorder, *,
                auth: requests.auth.AuthBase | tuple[str, str] | None = None,
                retry: RetryPolicy = FAST_RETRY, sleeps: list[float] | None = None,
                timeout: tuple[float, float] = (2.0, 2.0), time: FakeTime | None = None,
-               max_file_bytes: int = 50 * 1024 * 1024) -> BitbucketClient:
+               max_file_bytes: int = 50 * 1024 * 1024,
+               transport: Transport | None = None) -> BitbucketClient:
     """A client whose waits are noted (in `sleeps`, or by `time`) instead of slept."""
     fake = time or FakeTime()
     if sleeps is not None:
@@ -44,7 +48,13 @@ def client_for(bitbucket: BitbucketEmulator, recorder: ApiRecorder, *,
     return BitbucketClient(api_url=bitbucket.base_url, workspace="acme", repository="shop",
                            auth=auth or BearerAuth(BB_TOKEN), recorder=recorder, retry=retry,
                            timeout=timeout, max_file_bytes=max_file_bytes, sleep=fake.sleep,
-                           clock=fake.monotonic)
+                           clock=fake.monotonic, transport=transport)
+
+
+def client_by(way: str, bitbucket: BitbucketEmulator, recorder: ApiRecorder) -> BitbucketClient:
+    """A client over HTTP, or one whose requests go straight to the emulator's handler."""
+    return client_for(bitbucket, recorder,
+                      transport=StandinTransport(bitbucket) if way == "in-process" else None)
 
 
 def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:

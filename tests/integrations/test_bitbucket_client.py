@@ -1,4 +1,5 @@
-"""The Bitbucket client's git-host operations against the git-backed emulator."""
+"""The Bitbucket client's git-host operations against the git-backed emulator, over HTTP and
+in process (its handler called directly): both ways must give the same results."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from integrations.bitbucket import SRC_META, BitbucketClient
 from integrations.git_host import BranchRef, PullRequest
 from standins.bitbucket import BitbucketEmulator
 from standins.faults import Status
-from tests.integrations.bitbucket_support import client_for, git_blob, multipart_parts
+from tests.integrations.bitbucket_support import WAYS, client_by, git_blob, multipart_parts
 from tests.integrations.conftest import BB_TOKEN, SEED_FILES, api_rows
 
 
@@ -31,9 +32,10 @@ FILES = {
 }
 
 
-@pytest.fixture
-def client(bitbucket: BitbucketEmulator, recorder: HistoryRecorder) -> BitbucketClient:
-    return client_for(bitbucket, recorder)
+@pytest.fixture(params=WAYS)
+def client(request: pytest.FixtureRequest, bitbucket: BitbucketEmulator,
+           recorder: HistoryRecorder) -> BitbucketClient:
+    return client_by(request.param, bitbucket, recorder)
 
 
 def requests_to(bitbucket: BitbucketEmulator, method: str, fragment: str) -> list[Any]:

@@ -13,7 +13,7 @@ from integrations.bitbucket import BitbucketClient
 from standins.bitbucket import BitbucketEmulator
 from standins.faults import Status
 from standins.git_store import EXECUTABLE, REGULAR, SUBMODULE, SYMLINK
-from tests.integrations.bitbucket_support import client_for, multipart_parts
+from tests.integrations.bitbucket_support import WAYS, client_by, multipart_parts
 from tests.integrations.conftest import BB_TOKEN
 
 AUTHOR = "SDB Agent <sdb-agent@example.com>"
@@ -37,9 +37,10 @@ def bitbucket(tmp_path: Path) -> Iterator[BitbucketEmulator]:
         yield emulator
 
 
-@pytest.fixture
-def client(bitbucket: BitbucketEmulator, recorder: HistoryRecorder) -> BitbucketClient:
-    return client_for(bitbucket, recorder)
+@pytest.fixture(params=WAYS)
+def client(request: pytest.FixtureRequest, bitbucket: BitbucketEmulator,
+           recorder: HistoryRecorder) -> BitbucketClient:
+    return client_by(request.param, bitbucket, recorder)
 
 
 def commit(bitbucket: BitbucketEmulator, client: BitbucketClient,
