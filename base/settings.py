@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from functools import lru_cache
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
@@ -295,9 +294,3 @@ def load_settings() -> Settings:
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
             problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, loaded once."""
-    return load_settings()

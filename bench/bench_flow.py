@@ -18,7 +18,10 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flows.run_result import RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -70,9 +73,9 @@ def setup(stack: ExitStack) -> Any:
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "CONCURRENCY_LIMITS": os.environ.get("CONCURRENCY_LIMITS", "false")})
     from db import migrate
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    migrate.upgrade(get_engine())
+    migrate.upgrade(current_runtime().engine)
     llm.script("issue_spec", {"spec_markdown": "Add row 999 to every table."})
     for i in range(FILES):
         llm.script("file_edits", {"edits": [{
@@ -88,7 +91,7 @@ def issue(n: int) -> dict[str, Any]:
         "summary": f"Add row 999 (run {n})", "description": "Add row 999 to every table."}}}
 
 
-def run_flow(n: int) -> dict[str, Any]:
+def run_flow(n: int) -> RunResult:
     from cli.runner import run_issue_now
 
     result = run_issue_now(issue=issue(n), issue_key=None)
@@ -102,10 +105,8 @@ def run_plain(n: int, *, concurrent: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
-    from base.settings import get_settings
     from base.targets import load_targets
     from db import issue_runs
-    from db.session import get_engine
     from flows.process_issue import spec_hash
     from integrations.jira import parse_issue
     from tasks.branch import branch_name, ensure_branch
@@ -114,6 +115,7 @@ def run_plain(n: int, *, concurrent: bool) -> None:
     from tasks.intake import read_targets
     from tasks.outcomes import FileOutcome
     from tasks.pull_request import open_pull_request
+    from tasks.runtime import current_runtime
     from tasks.spec import convert_spec
 
     def applied(outcome: object) -> FileOutcome:
@@ -122,9 +124,9 @@ def run_plain(n: int, *, concurrent: bool) -> None:
         assert isinstance(outcome, FileOutcome), outcome
         return outcome
 
-    settings, parsed = get_settings(), parse_issue(issue(n))
+    settings, parsed = current_runtime().settings, parse_issue(issue(n))
     targets = load_targets(settings.targets_file)
-    claim = issue_runs.claim(get_engine(), issue_key=parsed.key, summary=parsed.summary,
+    claim = issue_runs.claim(current_runtime().engine, issue_key=parsed.key, summary=parsed.summary,
                              issue_data=parsed.raw, spec_hash=spec_hash(parsed, targets, "m"),
                              flow_run_id=None, force=False, lease=timedelta(minutes=5))
     hid, workers = claim.history_id, FILES if concurrent else 1
@@ -152,9 +154,9 @@ def ideal_seconds(result: dict[str, Any]) -> float:
     """spec + slowest file + commit + PR, from the durations the run recorded."""
     from sqlalchemy import text
 
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    with get_engine().connect() as conn:
+    with current_runtime().engine.connect() as conn:
         spec = conn.execute(text(
             "SELECT duration_seconds FROM llm_call_history "
             "WHERE history_id = :h AND call_type = 'spec_conversion'"),

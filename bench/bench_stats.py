@@ -155,14 +155,12 @@ def main() -> None:
               "Bitbucket calls over 360 days ...", flush=True)
         print(f"seeded in {timed(lambda: seed(engine)):.1f} s (with VACUUM ANALYZE)", flush=True)
 
-        os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
-        os.environ["SDB_DATA_DIR"] = str(Path(d) / "data")
-        os.environ.pop("API_TOKEN", None)
-        from base.settings import get_settings
-        from db.session import get_engine
+        from base.settings import Settings
+        from tasks.runtime import Runtime, install_runtime
 
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+        install_runtime(Runtime(Settings(
+            _env_file=None, DATABASE_URL=url.render_as_string(hide_password=False),
+            SDB_DATA_DIR=str(Path(d) / "data"), API_TOKEN=None), engine=engine))
         days = 30
         with TestClient(create_app()) as client:
             rollup = timed(lambda: client.get("/stats"))
@@ -185,7 +183,6 @@ def main() -> None:
             print(f"  {name:<13} seed {seed_s * 1000:8.1f} ms   ours {mine * 1000:6.1f} ms   "
                   f"ratio {seed_s / mine:6.1f}x")
         engine.dispose()
-        get_engine().dispose()
     finally:
         server.stop()
         shutil.rmtree(d, ignore_errors=True)

@@ -112,7 +112,7 @@ def start_prefect(stack: ExitStack, name: str, pg_bindir: Path | None) -> str:
 def main() -> None:
     from db import migrate
     from db.embedded import EmbeddedPostgres
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
     pg_bindir = prefect_postgres_bindir()
     backends: list[tuple[str, Path | None]] = [("postgresql", pg_bindir)] if pg_bindir else []
@@ -129,7 +129,7 @@ def main() -> None:
                            "SDB_DATA_DIR": str(SCRATCH), "JIRA_WEBHOOK_SECRET": SECRET,
                            "PREFECT_LOGGING_LEVEL": "WARNING",
                            "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false"})
-        migrate.upgrade(get_engine())
+        migrate.upgrade(current_runtime().engine)
         for name, bindir in backends:
             with ExitStack() as backend_stack:
                 prefect_url = start_prefect(backend_stack, name, bindir)
@@ -145,13 +145,13 @@ def run_bursts(prefect_url: str, name: str) -> float:
     from prefect.context import refresh_global_settings_context
 
     from base.net import free_loopback_port
-    from base.settings import get_settings
     from deployments.http.app import create_app
     from deployments.serve import process_issue_deployment
+    from tasks.runtime import current_runtime
 
     os.environ["PREFECT_API_URL"] = prefect_url
     refresh_global_settings_context()  # Prefect reads its settings once per process otherwise
-    process_issue_deployment(get_settings()).apply()
+    process_issue_deployment(current_runtime().settings).apply()
     port = free_loopback_port()
     http = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                          log_level="warning"))

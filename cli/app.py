@@ -38,9 +38,9 @@ app.add_typer(prefect_app, name="local-prefect")
 def _mask_secrets() -> None:
     """Every command starts with the configured secrets masked in all it prints or stores."""
     from base import redaction
-    from base.settings import get_settings
+    from tasks.runtime import current_runtime
 
-    redaction.install(get_settings().secret_values())
+    redaction.install(current_runtime().settings.secret_values())
 
 
 @db_app.command("url")
@@ -48,8 +48,9 @@ def _mask_secrets() -> None:
 def db_url() -> None:
     """Print the database URL in use, password masked."""
     from db.session import masked, resolve_database_url
+    from tasks.runtime import current_runtime
 
-    typer.echo(masked(resolve_database_url()))
+    typer.echo(masked(resolve_database_url(current_runtime().settings)))
 
 
 @db_app.command("upgrade")
@@ -57,9 +58,9 @@ def db_url() -> None:
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (default: the newest). Safe to repeat."""
     from db import migrate
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    engine = get_engine()
+    engine = current_runtime().engine
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)
     after = migrate.current_revision(engine)
@@ -75,9 +76,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 def db_downgrade(revision: str = typer.Argument(..., help="Target revision, or 'base'.")) -> None:
     """Revert migrations down to REVISION ('base' removes every table)."""
     from db import migrate
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    engine = get_engine()
+    engine = current_runtime().engine
     migrate.downgrade(engine, revision)
     typer.echo(f"schema now at {migrate.current_revision(engine) or 'base (empty)'}")
 
@@ -87,9 +88,9 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, or '
 def db_current() -> None:
     """Print the database's migration revision and this code's newest."""
     from db import migrate
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    current = migrate.check_revision_known(get_engine())
+    current = migrate.check_revision_known(current_runtime().engine)
     typer.echo(f"database: {current or 'empty'}  code head: {migrate.head_revision()}")
 
 
@@ -97,10 +98,10 @@ def db_current() -> None:
 @one_line_errors
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (it starts again on demand)."""
-    from base.settings import get_settings
     from db.session import embedded_server
+    from tasks.runtime import current_runtime
 
-    embedded_server(get_settings()).stop()
+    embedded_server(current_runtime().settings).stop()
     typer.echo("embedded PostgreSQL stopped")
 
 
@@ -119,11 +120,11 @@ def serve_command() -> None:
     """Serve every deployment and schedule, the Jira webhook and the history API."""
     import logging
 
-    from base.settings import get_settings
     from deployments.serve import serve_forever
+    from tasks.runtime import current_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    serve_forever(get_settings())
+    serve_forever(current_runtime().settings)
 
 
 @app.command("process")
@@ -187,11 +188,11 @@ def history_list(
 def _print_runs(*, status: str | None, issue: str | None, since: datetime | None,
                 limit: int) -> None:
     from db.history_queries import RunFilter, list_runs
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
     when = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
-    runs = list_runs(get_engine(), filters=RunFilter(status=status, issue_key=issue, since=when),
-                     limit=limit)
+    runs = list_runs(current_runtime().engine, limit=limit,
+                     filters=RunFilter(status=status, issue_key=issue, since=when))
     for run in runs:
         cost = ("unpriced" if run["llm_calls"] and not run["llm_priced_calls"]
                 else f"${run['llm_cost'] or 0:.4f}")
@@ -210,9 +211,9 @@ def _print_runs(*, status: str | None, issue: str | None, since: datetime | None
 def history_show(history_id: int = typer.Argument(..., help="The run's history id.")) -> None:
     """Show one run as JSON: the run, its files, LLM calls and git-host calls."""
     from db.history_queries import run_detail
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    detail = run_detail(get_engine(), history_id)
+    detail = run_detail(current_runtime().engine, history_id)
     if detail is None:
         raise SdbAgentError(f"no run with history id {history_id}")
     typer.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
@@ -222,10 +223,10 @@ def history_show(history_id: int = typer.Argument(..., help="The run's history i
 @one_line_errors
 def local_prefect_stop() -> None:
     """Stop the local Prefect server started by demo, process or serve."""
-    from base.settings import get_settings
     from deployments.local_prefect import LocalPrefectServer
+    from tasks.runtime import current_runtime
 
-    stopped = LocalPrefectServer(get_settings().data_dir).stop()
+    stopped = LocalPrefectServer(current_runtime().settings.data_dir).stop()
     typer.echo("local Prefect server stopped" if stopped else "no local Prefect server running")
 
 

@@ -8,21 +8,23 @@ host, a local Prefect server (so the run is visible in its UI), and, without
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from base.settings import get_settings
+from pydantic import SecretStr
+
+from base.settings import Settings
 from cli.result_text import describe_result
 from cli.runner import run_issue_now
 from db import migrate
 from db.migrate import PROJECT_ROOT
-from db.session import get_engine, masked, resolve_database_url
+from db.session import masked, resolve_database_url
 from deployments.local_prefect import prefect_api_url
 from standins.openai_server import OpenAIStandin
+from tasks.runtime import Runtime, current_runtime, using_runtime
 
 EXAMPLES = PROJECT_ROOT / "examples"
 GIT_IDENTITY = ["-c", "user.name=Material DB team", "-c", "user.email=team@example.com"]
@@ -40,43 +42,43 @@ def prepare_sample_repo(repo: Path) -> Path:
 
 
 @contextmanager
-def canned_llm(echo: Callable[[str], None]) -> Iterator[None]:
-    """Serve the canned answers on 127.0.0.1 unless a real OPENAI_API_KEY is configured."""
-    if get_settings().openai_api_key is not None:
-        echo(f"LLM: {get_settings().llm_model} at {get_settings().openai_base_url or 'OpenAI'}")
-        yield
+def canned_llm(settings: Settings, echo: Callable[[str], None]) -> Iterator[Settings]:
+    """Serve the canned answers on 127.0.0.1 unless a real OPENAI_API_KEY is configured; the
+    settings that reach the LLM in use."""
+    if settings.openai_api_key is not None:
+        echo(f"LLM: {settings.llm_model} at {settings.openai_base_url or 'OpenAI'}")
+        yield settings
         return
     canned = json.loads((EXAMPLES / "canned-responses.json").read_text(encoding="utf-8"))
     with OpenAIStandin() as standin:
         standin.script("issue_spec", canned["issue_spec"])
         for path, reply in canned["file_edits"].items():
             standin.script("file_edits", reply, path=path)
-        os.environ |= {"OPENAI_BASE_URL": standin.base_url, "OPENAI_API_KEY": "canned-demo"}
-        get_settings.cache_clear()
         echo("LLM: CANNED responses from examples/canned-responses.json, served by the "
              "OpenAI-compatible stand-in (set OPENAI_API_KEY to call a real model)")
-        yield
+        yield settings.model_copy(update={"openai_base_url": standin.base_url,
+                                          "openai_api_key": SecretStr("canned-demo")})
 
 
 def run_demo(*, echo: Callable[[str], None]) -> None:
-    settings = get_settings()
+    runtime = current_runtime()
+    settings = runtime.settings
     url = resolve_database_url(settings)
     source = "DATABASE_URL" if settings.database_url else f"embedded, in {settings.data_dir}/"
     echo(f"database: {masked(url)} ({source})")
-    engine = get_engine()
-    before = migrate.current_revision(engine)
-    migrate.upgrade(engine)
-    echo(f"schema: {before or 'empty'} -> {migrate.current_revision(engine)}")
+    before = migrate.current_revision(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    echo(f"schema: {before or 'empty'} -> {migrate.current_revision(runtime.engine)}")
     repo = prepare_sample_repo((settings.data_dir / "demo" / "repo").resolve())
-    os.environ |= {"GIT_PROVIDER": "local", "LOCAL_REPO_PATH": str(repo),
-                   "TARGETS_FILE": str(EXAMPLES / "targets.yaml")}
-    get_settings.cache_clear()
+    settings = settings.model_copy(update={"git_provider": "local", "local_repo_path": repo,
+                                           "targets_file": EXAMPLES / "targets.yaml"})
     echo(f"repository: {repo} (local git host; targets in examples/targets.yaml)")
-    api = prefect_api_url()
+    api = prefect_api_url(settings)
     echo(f"Prefect UI: {api.removesuffix('/api')}  (API {api})")
     payload = json.loads((EXAMPLES / "demo-issue.json").read_text(encoding="utf-8"))
     echo(f"issue: {payload['issue']['key']} {payload['issue']['fields']['summary']}")
-    with canned_llm(echo):
+    with (canned_llm(settings, echo) as demo_settings,
+          using_runtime(Runtime(demo_settings, engine=runtime.engine))):
         result = run_issue_now(issue=payload, issue_key=None)
     for line in describe_result(result):
         echo(line)

@@ -24,12 +24,11 @@ def _run(flow: Callable[..., dict[str, Any]], **parameters: Any) -> None:
     Settings are loaded first, so a bad value stops here with one line, before any run."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from base.settings import get_settings
     from deployments.local_prefect import prefect_api_url
+    from tasks.runtime import current_runtime
 
-    get_settings()
-
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url()}):
+    settings = current_runtime().settings
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
         figures = flow(**parameters)
     typer.echo(json.dumps(figures, indent=2, default=str))
 
@@ -81,12 +80,12 @@ def daily_cost_report(
 
     from base import clock
     from base.errors import ConfigError
-    from base.settings import get_settings
     from flows.maintenance import daily_cost_report as flow
+    from tasks.runtime import current_runtime
 
     if day is not None and today:
         raise ConfigError("give --day or --today, not both")
-    chosen = clock.today(ZoneInfo(get_settings().report_timezone)) if today else (
+    chosen = clock.today(ZoneInfo(current_runtime().settings.report_timezone)) if today else (
         day.date() if day else None)
     _run(flow, day=chosen)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flows.run_result import RunResult
 
 
-def describe_result(result: dict[str, Any]) -> list[str]:
+def describe_result(result: RunResult) -> list[str]:
     outcome = result.get("outcome")
     lines = [f"outcome: {outcome} (history #{result.get('history_id')})"]
     if outcome in {"already_completed", "already_processing"}:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from deployments.local_prefect import prefect_api_url
+from flows.run_result import RunResult
+from tasks.runtime import current_runtime
 
 
 def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
-                  force: bool = False) -> dict[str, Any]:
+                  force: bool = False) -> RunResult:
     """The flow's result (the flow names its run after the issue and tags it with the project).
 
     Prefect's flow-run heartbeat thread sleeps in whole seconds, so every in-process run
@@ -19,10 +21,10 @@ def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
     """
     from flows.process_issue import process_issue
 
-    prefect_api_url()
+    prefect_api_url(current_runtime().settings)
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         state = process_issue(issue=issue, issue_key=issue_key, force=force, return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, BaseException):  # the run broke: raise what broke it
         raise result
-    return dict(result)
+    return cast(RunResult, result)  # the flow's state data is its RunResult

@@ -1,13 +1,16 @@
-"""Issue runs in `issue_processing_history`: claim, heartbeat, finish, and the failure paths.
+"""Every transition of an issue run in `issue_processing_history`: claim, heartbeat, finish,
+refusal, take-over and reaping. Nothing else writes a run's status.
 
 The claim is enforced by the database (partial unique index on active runs per issue key):
-of any number of concurrent claims exactly one inserts. A run whose heartbeat has stopped for
-longer than the lease (its process was killed) is failed and taken over.
+of any number of concurrent claims exactly one inserts. One liveness rule decides when an
+active run is dead (`_last_sign_of_life` older than a limit, or its Prefect flow run over),
+and one writer fails it (`_fail_active`), whether a rerun, the flow's hooks or the reaper asks.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,14 +18,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from base import clock
-from db.models import ACTIVE_STATUSES, IssueProcessingHistory
+from db.models import ACTIVE_STATUSES, IssueProcessingHistory, RunStatus
 from db.models import LlmCallHistory as Call
 
 Run = IssueProcessingHistory
+FlowRunEnded = Callable[[uuid.UUID], str | None]
+"""The end state of a Prefect flow run that is over (`tasks/reaper.ended_state`), else None."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,21 @@ def _now() -> datetime:
     return clock.now()
 
 
+def _last_sign_of_life() -> ColumnElement[datetime]:
+    """The one liveness rule: the last heartbeat, else the start, else the insert."""
+    return func.coalesce(Run.heartbeat_at, Run.started_at, Run.created_at)
+
+
+def _fail_active(conn: Connection, where: ColumnElement[bool], reason: str) -> list[int]:
+    """Fail the active runs that `where` selects; the ids it changed (a finished run stays)."""
+    return list(conn.execute(
+        update(Run)
+        .where(where, Run.status.in_(ACTIVE_STATUSES))
+        .values(status=RunStatus.FAILED, completed_at=_now(), error_message=reason[:2000])
+        .returning(Run.id)
+    ).scalars())
+
+
 def find_completed(
     engine: Engine, *, issue_key: str, spec_hash: str
 ) -> tuple[int, str | None] | None:
@@ -43,33 +65,12 @@ def find_completed(
     with engine.connect() as conn:
         row = conn.execute(
             select(Run.id, Run.pr_url)
-            .where(
-                Run.issue_key == issue_key, Run.spec_hash == spec_hash, Run.status == "completed"
-            )
+            .where(Run.issue_key == issue_key, Run.spec_hash == spec_hash,
+                   Run.status == RunStatus.COMPLETED)
             .order_by(Run.id.desc())
             .limit(1)
         ).first()
     return (row.id, row.pr_url) if row else None
-
-
-def _take_over_stale(engine: Engine, *, issue_key: str, lease: timedelta) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(Run)
-            .where(
-                Run.issue_key == issue_key,
-                Run.status.in_(ACTIVE_STATUSES),
-                or_(
-                    Run.heartbeat_at < _now() - lease,
-                    Run.heartbeat_at.is_(None) & (Run.created_at < _now() - lease),
-                ),
-            )
-            .values(
-                status="failed",
-                completed_at=_now(),
-                error_message=f"abandoned: no heartbeat for over {lease}; taken over by a rerun",
-            )
-        )
 
 
 def claim(
@@ -82,17 +83,19 @@ def claim(
     flow_run_id: uuid.UUID | None,
     force: bool,
     lease: timedelta,
-    flow_run_ended: Callable[[uuid.UUID], str | None] | None = None,
+    flow_run_ended: FlowRunEnded | None = None,
 ) -> Claim:
     """Insert the `processing` row, or report the active or completed run that stops us.
 
-    An active run is taken over when its heartbeat is older than `lease`, or at once when
-    `flow_run_ended` says its Prefect flow run is already over (it names the end state)."""
+    An active run is taken over when its last sign of life is older than `lease`, or at once
+    when `flow_run_ended` says its Prefect flow run is already over (it names the end state)."""
     if not force:
         done = find_completed(engine, issue_key=issue_key, spec_hash=spec_hash)
         if done:
             return Claim("already_completed", done[0], done[1])
-    _take_over_stale(engine, issue_key=issue_key, lease=lease)
+    with engine.begin() as conn:
+        _fail_active(conn, (Run.issue_key == issue_key) & (_last_sign_of_life() < _now() - lease),
+                     f"abandoned: no heartbeat for over {lease}; taken over by a rerun")
     now = _now()
     try:
         with engine.begin() as conn:
@@ -101,7 +104,7 @@ def claim(
                 .values(
                     issue_key=issue_key,
                     issue_summary=summary,
-                    status="processing",
+                    status=RunStatus.PROCESSING,
                     started_at=now,
                     heartbeat_at=now,
                     issue_data=issue_data,
@@ -125,22 +128,12 @@ def claim(
         ended = (flow_run_ended(active.flow_run_id)
                  if flow_run_ended and active.flow_run_id not in (None, flow_run_id) else None)
         if ended:
-            _take_over_ended(engine, history_id=active.id, state=ended)
+            with engine.begin() as conn:
+                _fail_active(conn, Run.id == active.id, f"abandoned: its Prefect flow run "
+                             f"ended {ended}; taken over by a rerun")
             return again()
         return Claim("already_processing", int(active.id))
     return Claim("claimed", int(history_id))
-
-
-def _take_over_ended(engine: Engine, *, history_id: int, state: str) -> None:
-    """Fail an active row whose Prefect flow run is already over (killed, crashed)."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(Run)
-            .where(Run.id == history_id, Run.status.in_(ACTIVE_STATUSES))
-            .values(status="failed", completed_at=_now(),
-                    error_message=f"abandoned: its Prefect flow run ended {state}; "
-                                  "taken over by a rerun")
-        )
 
 
 def heartbeat(engine: Engine, history_id: int, **progress: Any) -> None:
@@ -148,7 +141,7 @@ def heartbeat(engine: Engine, history_id: int, **progress: Any) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(Run)
-            .where(Run.id == history_id, Run.status == "processing")
+            .where(Run.id == history_id, Run.status == RunStatus.PROCESSING)
             .values(heartbeat_at=_now(), **progress)
         )
 
@@ -157,13 +150,16 @@ def finish(
     engine: Engine,
     *,
     history_id: int,
-    status: Literal["completed", "failed"],
+    status: RunStatus,
     modified_files_count: int,
     result_data: dict[str, Any],
     error_message: str | None,
     pr_url: str | None,
     branch_name: str | None,
 ) -> None:
+    """End a run as completed or failed, with its result and duration."""
+    if status not in (RunStatus.COMPLETED, RunStatus.FAILED):
+        raise ValueError(f"a run ends completed or failed, not {status}")
     now = _now()
     with engine.begin() as conn:
         started = conn.execute(select(Run.started_at).where(Run.id == history_id)).scalar_one()
@@ -189,11 +185,32 @@ def finish(
 def fail_active_for_flow_run(engine: Engine, flow_run_id: uuid.UUID, message: str) -> int:
     """Mark the run of a failed or crashed Prefect flow run failed; returns rows changed."""
     with engine.begin() as conn:
-        return conn.execute(
-            update(Run)
-            .where(Run.flow_run_id == flow_run_id, Run.status.in_(ACTIVE_STATUSES))
-            .values(status="failed", completed_at=_now(), error_message=message[:2000])
-        ).rowcount
+        return len(_fail_active(conn, Run.flow_run_id == flow_run_id, message))
+
+
+def reap(engine: Engine, *, older_than: timedelta,
+         flow_run_ended: FlowRunEnded) -> tuple[int, list[int]]:
+    """Fail active runs whose flow run is over, or whose last sign of life is older than
+    `older_than` (a long run that still beats is kept); (runs examined, ids failed)."""
+    now = _now()
+    with engine.connect() as conn:
+        rows = conn.execute(select(Run.id, Run.flow_run_id, _last_sign_of_life().label("alive"))
+                            .where(Run.status.in_(ACTIVE_STATUSES))).all()
+    reaped = []
+    for row in rows:
+        state = flow_run_ended(row.flow_run_id) if row.flow_run_id else None
+        age = now - row.alive
+        if state:
+            reason = f"reaped: its Prefect flow run ended {state} without finishing the history"
+        elif age > older_than:
+            reason = f"reaped: no sign of life for {age} (limit {older_than})"
+        else:
+            continue
+        with engine.begin() as conn:
+            if _fail_active(conn, Run.id == row.id, reason):
+                logger.warning("history %s %s", row.id, reason)
+                reaped.append(row.id)
+    return len(rows), reaped
 
 
 def record_refused(
@@ -214,7 +231,7 @@ def record_refused(
                 .values(
                     issue_key=issue_key,
                     issue_summary=summary or None,
-                    status="failed",
+                    status=RunStatus.FAILED,
                     started_at=now,
                     completed_at=now,
                     processing_duration_seconds=Decimal(0),
@@ -235,11 +252,6 @@ class RunCosts:
     tokens: int
     calls: int
     cache_hits: int
-
-    def figures(self) -> dict[str, Any]:
-        """The run result's LLM figures: the same keys for every outcome."""
-        return {"cost_usd": str(self.cost), "unpriced_calls": self.unpriced_calls,
-                "tokens": self.tokens, "llm_calls": self.calls, "cache_hits": self.cache_hits}
 
 
 def run_costs(engine: Engine, history_id: int) -> RunCosts:

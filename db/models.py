@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -33,8 +34,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ISSUE_STATUSES = ("queued", "processing", "completed", "failed")
-ACTIVE_STATUSES = ("queued", "processing")
+
+class RunStatus(StrEnum):
+    """An issue run's status; every change of it is made by `db/issue_runs.py`."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ISSUE_STATUSES: tuple[str, ...] = tuple(status.value for status in RunStatus)
+ACTIVE_STATUSES: tuple[str, ...] = (RunStatus.QUEUED.value, RunStatus.PROCESSING.value)
 FILE_ACTIONS = ("modified", "created", "deleted")
 FILE_OUTCOMES = ("applied", "unchanged", "failed")
 LLM_CALL_TYPES = ("spec_conversion", "code_diff", "new_file", "other")

@@ -1,4 +1,4 @@
-"""The one way to reach the database: `get_engine()`, the process-wide engine.
+"""How the product reaches its database (the run context, `tasks/context.py`, holds the engine).
 
 The URL is `DATABASE_URL`, else the embedded cluster in the data directory (started on demand).
 Connection problems become `DatabaseError` with one line that says what to do.
@@ -6,14 +6,12 @@ Connection problems become `DatabaseError` with one line that says what to do.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 from base.errors import DatabaseError
-from base.settings import Settings, get_settings
+from base.settings import Settings
 from base.storable import json_for_postgres
 from db.embedded import EmbeddedPostgres
 
@@ -23,9 +21,8 @@ def embedded_server(settings: Settings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.data_dir / "postgres")
 
 
-def resolve_database_url(settings: Settings | None = None) -> URL:
+def resolve_database_url(settings: Settings) -> URL:
     """`DATABASE_URL` if set (driver forced to psycopg2), else the running embedded cluster."""
-    settings = settings or get_settings()
     if settings.database_url is None:
         return embedded_server(settings).start()
     url = make_url(settings.database_url.get_secret_value())
@@ -51,9 +48,3 @@ def connect_engine(url: URL) -> Engine:
             "check DATABASE_URL and that the server is up"
         ) from None
     return engine
-
-
-@lru_cache(maxsize=1)
-def get_engine() -> Engine:
-    """The process-wide engine for the configured database."""
-    return connect_engine(resolve_database_url())

@@ -21,7 +21,7 @@ from prefect.settings import PREFECT_API_URL
 
 from base.errors import SdbAgentError
 from base.net import free_loopback_port
-from base.settings import get_settings
+from base.settings import Settings
 
 STARTUP_SECONDS = 90
 STOP_SECONDS = 10
@@ -126,24 +126,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def prefect_api_url() -> str:
+def prefect_api_url(settings: Settings) -> str:
     """`PREFECT_API_URL` if configured, else the local server in the data directory.
 
     The URL is made process-wide (environment and Prefect's global settings), because
     Prefect's background workers (events, logs, concurrency leases) run in threads that do
     not see a context-local setting; without it they would try to start a server of their own.
     """
-    url = configured_api_url() or local_prefect_server().ensure()
+    url = configured_api_url() or local_prefect_server(settings).ensure()
     os.environ["PREFECT_API_URL"] = url
     if prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.api.url != url:
         refresh_global_settings_context()
     return url
 
 
-def local_prefect_server() -> LocalPrefectServer:
+def local_prefect_server(settings: Settings) -> LocalPrefectServer:
     """The data directory's local Prefect server, its state where LOCAL_PREFECT_DATABASE_URL
     says (SQLite when unset)."""
-    settings = get_settings()
     database = settings.local_prefect_database_url
     return LocalPrefectServer(settings.data_dir, database_url=database.get_secret_value()
                               if database else None)

@@ -14,7 +14,7 @@ from typing import Any
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
 
-from base.settings import Settings, get_settings
+from base.settings import Settings
 from flows.maintenance import (
     backup_database,
     cleanup_retention,
@@ -26,9 +26,8 @@ from flows.maintenance import (
 TAGS = ["maintenance"]
 
 
-def maintenance_deployments(*, settings: Settings | None = None) -> list[RunnerDeployment]:
+def maintenance_deployments(*, settings: Settings) -> list[RunnerDeployment]:
     """One deployment per maintenance flow, named after the flow, with its schedule."""
-    settings = settings or get_settings()
     return [
         runner_deployment(create_partitions.to_deployment(
             name="create-partitions", schedule=Cron("15 0 * * *", timezone="UTC"), tags=TAGS)),

@@ -24,13 +24,13 @@ from base import redaction
 from base.errors import ConfigError, SdbAgentError
 from base.settings import Settings
 from db.migrate import require_current_schema
-from db.session import get_engine
 from deployments.http.app import create_app
 from deployments.local_prefect import prefect_api_url
 from deployments.maintenance_schedules import maintenance_deployments, runner_deployment
 from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, registered_pools
 from flows.process_issue import process_issue
 from tasks.limits import ensure_limits
+from tasks.runtime import current_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ def serve_forever(settings: Settings) -> None:
         private_tmp = (settings.data_dir / "tmp").resolve()
         private_tmp.mkdir(parents=True, exist_ok=True)
         tempfile.tempdir = str(private_tmp)
-        api = prefect_api_url()
-        require_current_schema(get_engine())
+        api = prefect_api_url(settings)
+        require_current_schema(current_runtime().engine)
         ensure_limits(settings)
         http = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host,
                                              port=settings.http_port, log_level="info"))

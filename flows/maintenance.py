@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 
 from base import clock, redaction
-from base.settings import Settings, get_settings
+from base.settings import Settings
 from db.backup import dump_name
 from db.maintenance_runs import recorded_run
 from tasks.maintenance import backup, cost_report
@@ -18,11 +18,12 @@ from tasks.maintenance.common import current_flow_run_id, engine, publish_artifa
 from tasks.maintenance.partitions import ensure_partitions_task
 from tasks.maintenance.reaper import reap_task
 from tasks.maintenance.retention import apply_retention_task
+from tasks.runtime import current_runtime
 
 
 def _started() -> Settings:
     """A maintenance flow's first step: its settings, with their secrets masked everywhere."""
-    settings = get_settings()
+    settings = current_runtime().settings
     redaction.install(settings.secret_values())
     return settings
 

@@ -1,9 +1,11 @@
 """process-issue: one Jira issue becomes one branch, one commit and one PR.
 
 claim (DB dedupe) -> read targets -> spec (LLM) || branch -> edit files (mapped, concurrent)
--> one commit -> PR (reused if open) -> finalize. Each step is a task that records history;
-hooks fail the history row if the flow fails or crashes, and a heartbeat lets a rerun take
-over a run whose process was killed.
+-> one commit -> PR (reused if open) -> finalize. Each step is a task that records history.
+The run's settings and engine come from the process's runtime (`tasks/runtime.py`) once, at
+the start; tasks get the history id and rebuild their clients from it. The claimed body runs
+inside `recorded_issue_run`, which always records an outcome and keeps a heartbeat that lets a
+rerun take over a run whose process was killed; hooks fail the row if the flow crashes.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from sqlalchemy import Engine
 
 from base import redaction
-from base.settings import Settings, get_settings
+from base.settings import Settings
 from base.targets import TargetsConfig, load_targets
 from db import issue_runs
 from db.migrate import require_current_schema
-from db.session import get_engine
-from flows.heartbeat import Heartbeat
+from flows.recorded_issue_run import IssueRunRecord, recorded_issue_run
+from flows.run_result import RunResult, add_costs
 from integrations.jira import Issue, parse_issue
 from tasks.artifacts import FileProgress, publish_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
@@ -41,6 +44,7 @@ from tasks.outcomes import FileOutcome
 from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
 from tasks.reaper import ended_state
 from tasks.retry import BACKOFF, JITTER, database_hiccup
+from tasks.runtime import current_runtime
 from tasks.spec import convert_spec
 
 
@@ -54,7 +58,7 @@ def _run_name() -> str:
 
 def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     message = f"flow run {state.name}: {state.message or 'no message'}"
-    issue_runs.fail_active_for_flow_run(get_engine(), flow_run.id, message)
+    issue_runs.fail_active_for_flow_run(current_runtime().engine, flow_run.id, message)
 
 
 def spec_hash(issue: Issue, targets: TargetsConfig, model: str) -> str:
@@ -68,7 +72,7 @@ def spec_hash(issue: Issue, targets: TargetsConfig, model: str) -> str:
       retry_condition_fn=database_hiccup)
 def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int) -> issue_runs.Claim:
     flow_run_id = uuid.UUID(str(flow_run.id)) if flow_run.id else None
-    return issue_runs.claim(get_engine(), issue_key=issue.key, summary=issue.summary,
+    return issue_runs.claim(current_runtime().engine, issue_key=issue.key, summary=issue.summary,
                             issue_data=issue.raw, spec_hash=digest, flow_run_id=flow_run_id,
                             force=force, lease=timedelta(seconds=lease_seconds),
                             flow_run_ended=ended_state)
@@ -90,10 +94,10 @@ def process_issue(issue: dict[str, Any] | None = None, issue_key: str | None = N
     return final_state(_run(issue, issue_key, force))
 
 
-def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> dict[str, Any]:
-    settings = get_settings()
+def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> RunResult:
+    runtime = current_runtime()
+    settings, engine = runtime.settings, runtime.engine
     redaction.install(settings.secret_values())
-    engine = get_engine()
     require_current_schema(engine)
     if issue is None and issue_key is None:
         raise ValueError("give the issue JSON or its key")
@@ -114,18 +118,12 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> di
     if claim.outcome != "claimed":
         get_run_logger().info("%s: %s (history #%s)", parsed.key, claim.outcome, claim.history_id)
         return {"outcome": claim.outcome, "history_id": claim.history_id, "pr_url": claim.pr_url}
-    with Heartbeat(engine, claim.history_id, interval=settings.run_lease_seconds / 3):
-        try:
-            return _process(settings, parsed, targets, claim.history_id)
-        except Exception as exc:
-            reason = redaction.redact(f"{type(exc).__name__}: {exc}")
-            issue_runs.finish(engine, history_id=claim.history_id, status="failed",
-                              modified_files_count=0, result_data={"outcome": "failed"},
-                              error_message=reason, pr_url=None, branch_name=None)
-            raise
+    with recorded_issue_run(engine, claim.history_id,
+                            lease_seconds=settings.run_lease_seconds) as record:
+        return _process(settings, engine, record, parsed, targets)
 
 
-def final_state(result: dict[str, Any]) -> State:
+def final_state(result: RunResult) -> State:
     """The Prefect state of a run whose result is `result` (history says the same)."""
     outcome = result.get("outcome")
     if outcome in ("failed", "refused"):
@@ -137,7 +135,7 @@ def final_state(result: dict[str, Any]) -> State:
     if outcome == "already_processing":
         return Completed(name="AlreadyProcessing", data=result,
                          message=f"history #{result['history_id']} is still running")
-    pr_url = (result.get("pr") or {}).get("url")
+    pr_url = result["pr"]["url"] if "pr" in result else None
     failed = [f["path"] for f in result.get("files", []) if f.get("status") == "failed"]
     if failed:
         # the failed files first: the UI cuts a long message after some 80 characters
@@ -163,10 +161,10 @@ def _flow_run_uuid() -> uuid.UUID | None:
     return uuid.UUID(str(flow_run.id)) if flow_run.id else None
 
 
-def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
-             history_id: int) -> dict[str, Any]:
+def _process(settings: Settings, engine: Engine, record: IssueRunRecord, issue: Issue,
+             targets: TargetsConfig) -> RunResult:
     logger = get_run_logger()
-    engine = get_engine()
+    history_id = record.history_id
     base, originals = read_targets(history_id, targets.targets, settings.max_file_concurrency)
     spec_future = convert_spec.submit(history_id, issue)
     name = branch_name(settings.branch_prefix, issue.key, issue.summary)
@@ -198,13 +196,14 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
     outcomes = [by_path[t.path] for t in targets.targets]
     applied = [o for o in outcomes if o.status == "applied"]
     spec_file = targets.spec_file(issue.key)
-    result: dict[str, Any] = {"spec_markdown": spec, "spec_file": spec_file,
-                              "branch": branch.name, "base_commit": base.commit,
-                              "files": [o.for_history() for o in outcomes]}
+    result: RunResult = {"outcome": "completed", "history_id": history_id,
+                         "spec_markdown": spec, "spec_file": spec_file,
+                         "branch": branch.name, "base_commit": base.commit,
+                         "files": [o.for_history() for o in outcomes]}
     if not applied:
         left = None if _drop_empty_branch(history_id, name, base.commit) else branch.name
         result["branch"] = left
-        return _finish_failed(history_id, issue, outcomes, result, left,
+        return _finish_failed(engine, record, issue, outcomes, result, left,
                               "no target file could be edited; nothing was committed", started)
     files = {o.path: o.data for o in applied if o.data is not None}
     files[spec_file] = f"# {issue.key}: {issue.summary}\n\n{spec}\n".encode()
@@ -216,18 +215,16 @@ def _process(settings: Settings, issue: Issue, targets: TargetsConfig,
     description = pr_description(issue=issue, spec=spec, outcomes=outcomes, spec_file=spec_file,
                                  cost_text=cost_text, history_id=history_id)
     pr = open_pull_request(history_id, branch.name, base.name, pr_title(issue), description)
-    result |= {"outcome": "completed", "commit": commit.commit, "commit_reused": commit.reused,
-               "pr": {"id": pr.id, "url": pr.url, "title": pr.title}, **costs.figures()}
-    failed = [o.path for o in outcomes if o.status == "failed"]
-    issue_runs.finish(engine, history_id=history_id, status="completed",
-                      modified_files_count=len(applied), result_data=result,
-                      error_message=f"failed files: {', '.join(failed)}" if failed else None,
-                      pr_url=pr.url, branch_name=branch.name)
+    result["commit"], result["commit_reused"] = commit.commit, commit.reused
+    result["pr"] = {"id": pr.id, "url": pr.url, "title": pr.title}
+    add_costs(result, costs)
+    record.completed(result, modified_files=len(applied), pr_url=pr.url, branch=branch.name,
+                     failed_files=[o.path for o in outcomes if o.status == "failed"])
     publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=pr.url,
                     summary_markdown=_summary(issue, spec, outcomes, costs,
                                               time.monotonic() - started, pr.url))
     logger.info("%s: PR %s with %d of %d files", issue.key, pr.url, len(applied), len(outcomes))
-    return {**result, "history_id": history_id, "flow_run_id": str(_flow_run_uuid())}
+    return {**result, "flow_run_id": str(_flow_run_uuid())}
 
 
 def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:
@@ -243,19 +240,18 @@ def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:
     return dropped
 
 
-def _finish_failed(history_id: int, issue: Issue, outcomes: list[FileOutcome],
-                   result: dict[str, Any], branch: str | None, reason: str,
-                   started: float) -> dict[str, Any]:
-    costs = issue_runs.run_costs(get_engine(), history_id)
-    result |= {"outcome": "failed", **costs.figures()}
-    issue_runs.finish(get_engine(), history_id=history_id, status="failed",
-                      modified_files_count=0, result_data=result, error_message=reason,
-                      pr_url=None, branch_name=branch)
+def _finish_failed(engine: Engine, record: IssueRunRecord, issue: Issue,
+                   outcomes: list[FileOutcome], result: RunResult, branch: str | None,
+                   reason: str, started: float) -> RunResult:
+    costs = issue_runs.run_costs(engine, record.history_id)
+    result["outcome"] = "failed"
+    add_costs(result, costs)
+    record.failed(result, reason, branch=branch)
     publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=None,
-                    summary_markdown=_summary(issue, result["spec_markdown"], outcomes, costs,
-                                              time.monotonic() - started, None, reason))
+                    summary_markdown=_summary(issue, result.get("spec_markdown", ""), outcomes,
+                                              costs, time.monotonic() - started, None, reason))
     get_run_logger().error("%s: %s", issue.key, reason)
-    return {**result, "history_id": history_id, "error": reason}
+    return {**result, "error": reason}
 
 
 def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], costs: issue_runs.RunCosts,

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine
 
+from base.settings import load_settings
 from db.models import PARTITIONED_TABLES, Base
 from db.session import resolve_database_url
 
@@ -30,7 +31,7 @@ def include_object(
 def run_migrations() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(resolve_database_url())
+        engine = create_engine(resolve_database_url(load_settings()))  # the `alembic` command
         with engine.connect() as connection:
             _run(connection)
         engine.dispose()

@@ -7,9 +7,8 @@ import re
 from prefect import task
 
 from db import issue_runs
-from db.session import get_engine
 from integrations.git_host import BranchRef
-from tasks.context import git_host_for
+from tasks.context import run_context
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,
     GIT_HOST_RETRY_DELAYS,
@@ -34,9 +33,10 @@ def branch_name(prefix: str, issue_key: str, summary: str) -> str:
       retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def ensure_branch(history_id: int, name: str, base: BranchRef) -> BranchRef:
     """The branch is looked up first, so a rerun makes one request."""
-    spend_bitbucket_budget(2)
-    branch = git_host_for(history_id).create_branch(name, from_commit=base.commit)
-    issue_runs.heartbeat(get_engine(), history_id, branch_name=branch.name)
+    run = run_context(history_id)
+    spend_bitbucket_budget(run.settings, 2)
+    branch = run.git_host().create_branch(name, from_commit=base.commit)
+    issue_runs.heartbeat(run.engine, history_id, branch_name=branch.name)
     return branch
 
 
@@ -45,5 +45,6 @@ def ensure_branch(history_id: int, name: str, base: BranchRef) -> BranchRef:
 def drop_branch_if_empty(history_id: int, name: str, base_commit: str) -> bool:
     """After a run that committed nothing, remove its branch so failed runs do not pile up
     empty `sdb/...` branches; a branch with commits (an earlier run's) is kept."""
-    spend_bitbucket_budget(2)
-    return git_host_for(history_id).delete_branch(name, if_at=base_commit)
+    run = run_context(history_id)
+    spend_bitbucket_budget(run.settings, 2)
+    return run.git_host().delete_branch(name, if_at=base_commit)

@@ -7,7 +7,7 @@ from prefect import task
 from base.errors import PathRefused
 from base.targets import TargetsConfig
 from integrations.git_host import BranchRef
-from tasks.context import git_host_for, task_logger
+from tasks.context import run_context, task_logger
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,
     GIT_HOST_RETRY_DELAYS,
@@ -37,11 +37,12 @@ def commit_changes(history_id: int, branch: BranchRef, base: BranchRef, files: d
     parent (a new file's 404 is told from a missing commit); a rerun's reads take two more a
     file (what the path is, then its bytes)."""
     in_scope(list(files), targets, spec_file)
-    host = git_host_for(history_id)
-    spend_bitbucket_budget(2 + 2 * len(files))
+    run = run_context(history_id)
+    host = run.git_host()
+    spend_bitbucket_budget(run.settings, 2 + 2 * len(files))
     tip = host.get_branch(branch.name) or branch
     if tip.commit != base.commit:
-        spend_bitbucket_budget(2 * len(files))
+        spend_bitbucket_budget(run.settings, 2 * len(files))
     changed = dict(files) if tip.commit == base.commit else {
         path: data for path, data in files.items() if host.read_file(tip.commit, path) != data}
     if not changed:

@@ -1,21 +1,24 @@
-"""Per-task access to the run's clients, each recording into this run's history rows."""
+"""One issue run's clients, rebuilt in a task from the plain values Prefect passes (the
+history id) and the process's `Runtime`, so no task reads settings or the engine from a global.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
 from prefect.runtime import task_run
+from sqlalchemy import Engine
 
-from base.settings import get_settings
+from base.settings import Settings
 from db.recorder import HistoryRecorder
-from db.session import get_engine
-from db.spool import Spool
-from integrations.factory import build_git_host, build_llm_client
 from integrations.git_host import GitHost
 from integrations.llm.client import LlmClient
+from tasks.runtime import Runtime, current_runtime
+from tasks.wiring import build_git_host, build_llm_client
 
 
 def current_task_run_id() -> uuid.UUID | None:
@@ -23,27 +26,40 @@ def current_task_run_id() -> uuid.UUID | None:
     return uuid.UUID(str(value)) if value else None
 
 
-def history_spool() -> Spool:
-    """Where rows the database did not take wait (see db/spool.py)."""
-    return Spool(get_settings().data_dir / "spool")
+@dataclass(frozen=True)
+class RunContext:
+    """One issue run's view of the runtime: its clients record into its history rows."""
+
+    runtime: Runtime
+    history_id: int
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.runtime.engine
+
+    def recorder(self) -> HistoryRecorder:
+        """This task's recorder; rows spooled during an outage are written first, once the
+        database answers again."""
+        spool = self.runtime.spool
+        if spool.path.exists():
+            spool.replay(self.engine)
+        return HistoryRecorder(self.engine, history_id=self.history_id,
+                               task_run_id=current_task_run_id(), spool=spool)
+
+    def git_host(self) -> GitHost:
+        return build_git_host(self.settings, self.recorder())
+
+    def llm(self, recorder: HistoryRecorder) -> LlmClient:
+        return build_llm_client(self.settings, recorder, self.engine)
 
 
-def recorder_for(history_id: int) -> HistoryRecorder:
-    """This task's recorder; rows spooled during an outage are written first, once the
-    database answers again."""
-    spool = history_spool()
-    if spool.path.exists():
-        spool.replay(get_engine())
-    return HistoryRecorder(get_engine(), history_id=history_id, task_run_id=current_task_run_id(),
-                           spool=spool)
-
-
-def git_host_for(history_id: int) -> GitHost:
-    return build_git_host(get_settings(), recorder_for(history_id))
-
-
-def llm_with(recorder: HistoryRecorder) -> LlmClient:
-    return build_llm_client(get_settings(), recorder, get_engine())
+def run_context(history_id: int) -> RunContext:
+    """The context of the run whose history row is `history_id`, in this process."""
+    return RunContext(current_runtime(), history_id)
 
 
 def task_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -7,12 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from prefect import task
 
 from base.errors import ConfigError
-from base.settings import get_settings
 from base.targets import Target
 from integrations.git_host import BranchRef
 from integrations.jira import Issue, fetch_issue
 from integrations.jira_site import jira_site
-from tasks.context import git_host_for
+from tasks.context import run_context
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,
     GIT_HOST_RETRY_DELAYS,
@@ -20,13 +19,14 @@ from tasks.git_host_retry import (
 )
 from tasks.limits import spend_bitbucket_budget
 from tasks.retry import BACKOFF, JITTER, transient_or_database_hiccup
+from tasks.runtime import current_runtime
 
 
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=transient_or_database_hiccup)
 def fetch_issue_by_key(key: str) -> Issue:
     """Jira Cloud (REST v3) or Data Center (REST v2), for runs triggered with only a key."""
-    return fetch_issue(jira_site(get_settings()), key)
+    return fetch_issue(jira_site(current_runtime().settings), key)
 
 
 @task(retries=GIT_HOST_RETRIES, retry_delay_seconds=GIT_HOST_RETRY_DELAYS,
@@ -37,8 +37,9 @@ def read_targets(history_id: int, targets: tuple[Target, ...],
 
     A missing file is an error unless the target is to be created: this runs before any
     LLM spend, so a wrong TARGETS_FILE costs nothing."""
-    spend_bitbucket_budget(2 + 2 * len(targets))  # a file read: its metadata, then its bytes
-    host = git_host_for(history_id)
+    run = run_context(history_id)
+    spend_bitbucket_budget(run.settings, 2 + 2 * len(targets))  # per file: metadata, bytes
+    host = run.git_host()
     base = host.default_branch()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         contents = list(pool.map(lambda t: host.read_file(base.commit, t.path), targets))

@@ -21,7 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency, rate_limit
 from prefect.runtime import flow_run
 
-from base.settings import Settings, get_settings
+from base.settings import Settings
 
 LLM_LIMIT = "sdb-agent-llm"
 BITBUCKET_LIMIT = "sdb-agent-bitbucket"
@@ -37,9 +37,9 @@ def ensure_limits(settings: Settings) -> None:
             slot_decay_per_second=settings.bitbucket_requests_per_hour / 3600)
 
 
-def llm_slot() -> AbstractContextManager[None]:
+def llm_slot(settings: Settings) -> AbstractContextManager[None]:
     """Hold one LLM slot while a task talks to the model."""
-    if not get_settings().concurrency_limits:
+    if not settings.concurrency_limits:
         return nullcontext()
     return concurrency(LLM_LIMIT, occupy=1, strict=True)
 
@@ -50,23 +50,22 @@ _file_slots_lock = threading.Lock()
 
 
 @contextmanager
-def file_slot(history_id: int) -> Iterator[None]:
+def file_slot(history_id: int, max_concurrency: int) -> Iterator[None]:
     """Hold one of the run's MAX_FILE_CONCURRENCY slots while a target file is edited (the
     flow's task runner has more threads, for the spec and the branch beside the edits)."""
     run = f"{flow_run.id}:{history_id}"
     with _file_slots_lock:
         slots = _file_slots.get(run)
         if slots is None:
-            slots = threading.BoundedSemaphore(get_settings().max_file_concurrency)
+            slots = threading.BoundedSemaphore(max_concurrency)
             _file_slots[run] = slots
     with slots:
         yield
 
 
-def spend_bitbucket_budget(requests: int) -> None:
+def spend_bitbucket_budget(settings: Settings, requests: int) -> None:
     """Take `requests` from the hourly Bitbucket budget before a task makes them (waits while
     the budget is used up). Reserved per task, not per request: one API round trip per task.
     Local git has no budget."""
-    settings = get_settings()
     if settings.concurrency_limits and settings.git_provider == "bitbucket" and requests > 0:
         rate_limit(BITBUCKET_LIMIT, occupy=requests, strict=True)

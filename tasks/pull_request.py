@@ -9,7 +9,7 @@ from prefect import task
 from base.redaction import redact
 from integrations.git_host import PullRequest
 from integrations.jira import Issue
-from tasks.context import git_host_for
+from tasks.context import run_context
 from tasks.git_host_retry import (
     GIT_HOST_RETRIES,
     GIT_HOST_RETRY_DELAYS,
@@ -56,9 +56,10 @@ def _cell(text: str) -> str:
       retry_jitter_factor=JITTER, retry_condition_fn=rate_limited_or_database_hiccup)
 def open_pull_request(history_id: int, branch: str, destination: str, title: str,
                       description: str) -> PullRequest:
-    spend_bitbucket_budget(2)
+    run = run_context(history_id)
+    spend_bitbucket_budget(run.settings, 2)
     title, description = redact(title), redact(description)  # PR text leaves the process
-    host = git_host_for(history_id)
+    host = run.git_host()
     existing = host.find_open_pull_request(branch, destination)
     if existing is None:
         return host.create_pull_request(branch=branch, destination=destination, title=title,

@@ -1,4 +1,4 @@
-"""Fail `queued`/`processing` history rows whose Prefect run is over or that are too old.
+"""Prefect's view of an issue run's flow run, for the reaper and for a rerun's take-over.
 
 A run killed hard (SIGKILL, OOM, lost machine) never reaches its failure hooks; without this,
 its row would hold the issue's dedupe slot forever and block every later trigger.
@@ -6,7 +6,6 @@ its row would hold the issue's dedupe slot forever and block every later trigger
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,12 +13,9 @@ from datetime import timedelta
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.exceptions import ObjectNotFound
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
-from base import clock
-from db.models import ACTIVE_STATUSES, IssueProcessingHistory
-
-logger = logging.getLogger(__name__)
+from db import issue_runs
 
 
 @dataclass(frozen=True)
@@ -54,33 +50,7 @@ def ended_state(flow_run_id: uuid.UUID) -> str | None:
 
 
 def reap_stale_runs(engine: Engine, *, older_than: timedelta) -> ReapResult:
-    """Mark active rows failed when their flow run is terminal, or when their last heartbeat
-    (else their start) is older than `older_than`; a long run that still beats is kept."""
-    now = clock.now()
-    with engine.connect() as conn:
-        rows = conn.execute(select(
-            IssueProcessingHistory.id, IssueProcessingHistory.flow_run_id,
-            IssueProcessingHistory.created_at, IssueProcessingHistory.started_at,
-            IssueProcessingHistory.heartbeat_at,
-        ).where(IssueProcessingHistory.status.in_(ACTIVE_STATUSES))).all()
-    reaped = []
-    for row in rows:
-        age = now - (row.heartbeat_at or row.started_at or row.created_at)
-        state = prefect_run_state(row.flow_run_id) if row.flow_run_id else None
-        if state in TERMINAL_STATES:
-            reason = f"reaped: its Prefect flow run ended {state} without finishing the history"
-        elif age > older_than:
-            reason = f"reaped: no sign of life for {age} (limit {older_than})"
-        else:
-            continue
-        with engine.begin() as conn:
-            changed = conn.execute(
-                update(IssueProcessingHistory)
-                .where(IssueProcessingHistory.id == row.id,
-                       IssueProcessingHistory.status.in_(ACTIVE_STATUSES))
-                .values(status="failed", error_message=reason, completed_at=now)
-            ).rowcount
-        if changed:
-            logger.warning("history %s %s", row.id, reason)
-            reaped.append(row.id)
-    return ReapResult(examined=len(rows), reaped=reaped)
+    """Fail active runs whose flow run is over or that show no sign of life for `older_than`
+    (the rule lives in `db/issue_runs.reap`; this adds Prefect's view of each run)."""
+    examined, reaped = issue_runs.reap(engine, older_than=older_than, flow_run_ended=ended_state)
+    return ReapResult(examined=examined, reaped=reaped)

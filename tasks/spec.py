@@ -7,7 +7,7 @@ from prefect import task
 from integrations.jira import Issue
 from integrations.llm.prompts import spec_messages
 from integrations.llm.schemas import Kind
-from tasks.context import llm_with, recorder_for
+from tasks.context import run_context
 from tasks.limits import llm_slot
 from tasks.retry import BACKOFF, JITTER, database_hiccup
 
@@ -15,7 +15,8 @@ from tasks.retry import BACKOFF, JITTER, database_hiccup
 @task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup)
 def convert_spec(history_id: int, issue: Issue) -> str:
-    with llm_slot():
-        result = llm_with(recorder_for(history_id)).complete(Kind.ISSUE_SPEC, spec_messages(
+    run = run_context(history_id)
+    with llm_slot(run.settings):
+        result = run.llm(run.recorder()).complete(Kind.ISSUE_SPEC, spec_messages(
             issue_key=issue.key, summary=issue.summary, description=issue.description))
     return str(result.data["spec_markdown"]).strip()

@@ -22,8 +22,10 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 
 from base import clock
+from base.settings import Settings
 from db import migrate
 from db.embedded import EmbeddedPostgres
+from tasks.runtime import Runtime, install_runtime
 
 TEMPLATE_DB = "sdb_template"
 # Early January: a window of the last few days crosses a month and a year end.
@@ -116,18 +118,47 @@ def engine(database_url: URL) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def configured_env(
-    monkeypatch: pytest.MonkeyPatch, database_url: URL, tmp_path: Path
-) -> Iterator[URL]:
-    """Point the product's settings at this test's database and a private data directory."""
-    from base.settings import get_settings
-    from db.session import get_engine
+class ConfiguredRuntime:
+    """The product's runtime for one test: settings built from these values (the environment
+    variables' names), installed for the code the test calls; the process environment is
+    left alone. `env()` gives the same values to a subprocess."""
 
-    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SDB_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = dict(values)
+        self.runtime: Runtime | None = None
+
+    def set(self, **values: str | None) -> Runtime:
+        """Change settings as a deployment would (`set(API_TOKEN="x")`; None unsets one)."""
+        for name, value in values.items():
+            if value is None:
+                self.values.pop(name, None)
+            else:
+                self.values[name] = value
+        previous, self.runtime = self.runtime, Runtime(Settings(_env_file=None, **self.values))
+        install_runtime(self.runtime)
+        if previous is not None:
+            previous.close()
+        return self.runtime
+
+    @property
+    def settings(self) -> Settings:
+        assert self.runtime is not None
+        return self.runtime.settings
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.values}
+
+    def close(self) -> None:
+        install_runtime(None)
+        if self.runtime is not None:
+            self.runtime.close()
+
+
+@pytest.fixture
+def runtime(database_url: URL, tmp_path: Path) -> Iterator[ConfiguredRuntime]:
+    """The product's settings pointed at this test's database and a private data directory."""
+    configured = ConfiguredRuntime({"DATABASE_URL": database_url.render_as_string(hide_password=False),
+                              "SDB_DATA_DIR": str(tmp_path / "data")})
+    configured.set()
+    yield configured
+    configured.close()

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".data" / "ui-check"
 CHROMIUM = os.environ.get("UI_CHECK_CHROMIUM", "/usr/bin/chromium")
@@ -47,29 +49,38 @@ def _fresh_state() -> None:
     """A scratch data directory for this check only, so its runs are the only ones shown."""
     state = OUT / "state"
     if state.exists():
-        from base.settings import get_settings
-
-        os.environ["SDB_DATA_DIR"] = str(state)
-        get_settings.cache_clear()
+        _settle_runtime(state)
         _stop_local_prefect()
         shutil.rmtree(state)
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.png"):
         old.unlink()
-    os.environ["SDB_DATA_DIR"] = str(state)
+    _settle_runtime(state)
+
+
+def _settle_runtime(state: Path) -> None:
+    """This check's settings: the scratch data directory, the embedded database, the local
+    Prefect server, no API token."""
+    from base.settings import Settings
+    from tasks.runtime import Runtime, install_runtime
+
     for name in ("PREFECT_API_URL", "DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
                  "API_TOKEN"):
         os.environ.pop(name, None)
+    previous = install_runtime(Runtime(Settings(_env_file=None, SDB_DATA_DIR=str(state))))
+    if previous is not None:
+        previous.close()
 
 
 def _stop_local_prefect() -> None:
     """The previous check's servers, before their directory goes."""
-    from base.settings import get_settings
     from db.session import embedded_server
     from deployments.local_prefect import local_prefect_server
+    from tasks.runtime import current_runtime
 
-    local_prefect_server().stop()
-    embedded_server(get_settings()).stop()
+    settings = current_runtime().settings
+    local_prefect_server(settings).stop()
+    embedded_server(settings).stop()
 
 
 def _issue(key: str) -> dict[str, Any]:
@@ -82,27 +93,32 @@ def _issue(key: str) -> dict[str, Any]:
 @contextmanager
 def _model(file_edits: Callable[[str, dict[str, Any]], dict[str, Any]]) -> Iterator[None]:
     """The OpenAI stand-in answering the canned spec and `file_edits(path, canned)` per file."""
-    from base.settings import get_settings
     from standins.openai_server import OpenAIStandin
+    from tasks.runtime import Runtime, current_runtime, using_runtime
 
     canned = json.loads((ROOT / "examples" / "canned-responses.json").read_text("utf-8"))
     with OpenAIStandin() as standin:
         standin.script("issue_spec", canned["issue_spec"])
         for path, reply in canned["file_edits"].items():
             standin.script("file_edits", file_edits(path, reply), path=path)
-        # no answer cache: the demo's good answers would be reused for the same files
-        os.environ |= {"OPENAI_BASE_URL": standin.base_url, "LLM_CACHE_TTL_HOURS": "0",
-                       "OPENAI_API_KEY": "canned-answers-for-the-ui-check"}
-        get_settings.cache_clear()
-        yield
+        runtime = current_runtime()
+        settings = runtime.settings.model_copy(update={
+            "git_provider": "local", "targets_file": ROOT / "examples" / "targets.yaml",
+            "local_repo_path": (runtime.settings.data_dir / "demo" / "repo").resolve(),
+            "openai_base_url": standin.base_url,
+            "openai_api_key": SecretStr("canned-answers-for-the-ui-check"),
+            # no answer cache: the demo's good answers would be reused for the same files
+            "llm_cache_ttl_hours": 0})
+        with using_runtime(Runtime(settings, engine=runtime.engine)):
+            yield
 
 
 def _flow_run_of(issue_key: str) -> str:
     from sqlalchemy import text
 
-    from db.session import get_engine
+    from tasks.runtime import current_runtime
 
-    with get_engine().connect() as conn:
+    with current_runtime().engine.connect() as conn:
         return str(conn.execute(text(
             "SELECT flow_run_id FROM issue_processing_history WHERE issue_key = :key "
             "ORDER BY id DESC LIMIT 1"), {"key": issue_key}).scalar_one())
@@ -272,8 +288,9 @@ def main() -> int:
     _fresh_state()
     runs = {run.label: run for run in make_runs()}
     from deployments.local_prefect import prefect_api_url
+    from tasks.runtime import current_runtime
 
-    ui = prefect_api_url().removesuffix("/api")
+    ui = prefect_api_url(current_runtime().settings).removesuffix("/api")
     checks = Checks()
     with http_app() as app, sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -8,17 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
-from base.settings import get_settings
 from deployments.http import docs, health, history, stats, webhook
 from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import FlowRunHandoff
+from tasks.runtime import current_runtime
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One Prefect client for every webhook hand-off while the app runs, made ready at start
     when a Prefect API is configured (without one there is nothing to hand off to)."""
-    app.state.handoff = FlowRunHandoff(get_settings().webhook_handoff_seconds)
+    app.state.handoff = FlowRunHandoff(current_runtime().settings.webhook_handoff_seconds)
     if PREFECT_API_URL.value():
         await app.state.handoff.prepare()
     try:

@@ -9,17 +9,17 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
-from base.settings import Settings, get_settings
-from db.session import get_engine
+from base.settings import Settings
 from deployments.http.handoff import FlowRunHandoff
+from tasks.runtime import current_runtime
 
 
 def settings_dep() -> Settings:
-    return get_settings()
+    return current_runtime().settings
 
 
 def engine_dep() -> Engine:
-    return get_engine()
+    return current_runtime().engine
 
 
 def handoff_dep(request: Request) -> FlowRunHandoff:

@@ -9,11 +9,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from sqlalchemy import Engine
 
-from db.session import get_engine
+from tasks.runtime import current_runtime
 
 
 def engine() -> Engine:
-    return get_engine()
+    return current_runtime().engine
 
 
 def current_flow_run_id() -> uuid.UUID | None:

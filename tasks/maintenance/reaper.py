@@ -7,15 +7,15 @@ from datetime import timedelta
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.context import history_spool
 from tasks.delivery_reaper import settle_unrecorded_deliveries
 from tasks.maintenance.common import engine
 from tasks.reaper import ReapResult, reap_stale_runs
+from tasks.runtime import current_runtime
 
 
 @task(name="reap-stale-runs", cache_policy=NO_CACHE)
 def reap_task(*, older_than: timedelta) -> ReapResult:
-    replayed = history_spool().replay(engine())
+    replayed = current_runtime().spool.replay(engine())
     if replayed:
         get_run_logger().warning("wrote %d spooled history row(s)", replayed)
     result = reap_stale_runs(engine(), older_than=older_than)

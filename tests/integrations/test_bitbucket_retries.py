@@ -13,10 +13,10 @@ from base.settings import Settings
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import MAX_JSON_BYTES, BearerAuth
-from integrations.factory import build_git_host
 from integrations.http_retry import RateLimited
 from standins.bitbucket import BitbucketEmulator
 from standins.faults import Delay, Malformed, Oversized, Reset, Status
+from tasks.wiring import build_git_host
 from tests.integrations.bitbucket_support import FakeTime, client_for
 from tests.integrations.conftest import BB_API_TOKEN, BB_TOKEN, BB_USER, SEED_FILES, api_rows
 

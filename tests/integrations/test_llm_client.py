@@ -21,7 +21,6 @@ from base.settings import Settings
 from db.llm_cache import PostgresResponseCache
 from db.models import LlmResponseCache
 from db.recorder import HistoryRecorder
-from integrations.factory import build_llm_client
 from integrations.llm import prompts
 from integrations.llm.client import LlmClient, LlmOutputError
 from integrations.llm.schemas import Kind
@@ -36,6 +35,7 @@ from standins.faults import (
 )
 from standins.openai_server import OpenAIStandin
 from standins.openai_usage import estimate_tokens, prompt_text
+from tasks.wiring import build_llm_client
 from tests.integrations.conftest import llm_rows
 
 SPEC = {"spec_markdown": "# MAT-1\n\nAdd **Ti-6Al-4V** to the material table."}

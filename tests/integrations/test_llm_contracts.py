@@ -15,12 +15,12 @@ from base.errors import ConfigError
 from base.pricing import PriceTable
 from base.settings import ReasoningEffort, Settings, load_settings
 from db.recorder import HistoryRecorder
-from integrations.factory import build_llm_client
 from integrations.llm import prompts
 from integrations.llm.client import LlmClient, LlmOutputError
 from integrations.llm.models import is_reasoning_model
 from integrations.llm.schemas import Kind
 from standins.openai_server import OpenAIStandin
+from tasks.wiring import build_llm_client
 from tests.integrations.conftest import llm_rows
 
 SPEC: dict[str, Any] = {"spec_markdown": "# MAT-1"}

@@ -1,4 +1,6 @@
-"""Build the configured clients from settings; a missing setting is a `ConfigError` by name."""
+"""Wiring: the configured git host and LLM client built from settings; a missing setting is a
+`ConfigError` by name. It sits above the clients and the recorder, which know nothing of each
+other."""
 
 from __future__ import annotations
 
