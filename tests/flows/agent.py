@@ -4,11 +4,10 @@ targets file and settings, all pointed at this test's PostgreSQL and the session
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -17,6 +16,10 @@ from cli.demo import EXAMPLES
 from db.models import IssueProcessingHistory
 from standins.bitbucket import BitbucketEmulator
 from standins.openai_server import OpenAIStandin
+
+if TYPE_CHECKING:
+    from flows.run_result import RunResult
+    from tests.conftest import ConfiguredRuntime
 
 TOKEN = "bbat-test-token-123"
 
@@ -42,9 +45,19 @@ class Agent:
     bitbucket: BitbucketEmulator
     llm: OpenAIStandin
     engine: Engine
-    env: dict[str, str]
+    runtime: ConfiguredRuntime
     targets_file: Path
     payload: dict[str, Any] = field(default_factory=demo_issue)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The agent's settings as environment variables (for a subprocess)."""
+        values: dict[str, str] = self.runtime.values
+        return values
+
+    def configure(self, **values: str | None) -> None:
+        """Change the agent's settings, as a deployment would change its environment."""
+        self.runtime.set(**values)
 
     def script_canned(self) -> None:
         answers = canned()
@@ -52,7 +65,7 @@ class Agent:
         for path, reply in answers["file_edits"].items():
             self.llm.script("file_edits", reply, path=path)
 
-    def run(self, **kwargs: Any) -> dict[str, Any]:
+    def run(self, **kwargs: Any) -> RunResult:
         from cli.runner import run_issue_now
 
         return run_issue_now(issue=kwargs.pop("issue", self.payload), issue_key=None, **kwargs)
@@ -94,4 +107,4 @@ def write_targets(path: Path, extra: str = "") -> Path:
 
 
 def subprocess_env(agent: Agent) -> dict[str, str]:
-    return {**os.environ, **agent.env}
+    return agent.runtime.env()

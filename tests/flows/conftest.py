@@ -10,17 +10,14 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 
-from base.settings import get_settings
-from db.session import get_engine
 from standins.bitbucket import BitbucketEmulator
 from standins.openai_server import OpenAIStandin
+from tests.conftest import ConfiguredRuntime
 from tests.flows.agent import TOKEN, Agent, demo_issue, sample_files, write_targets
 
 
 @pytest.fixture
-def agent(
-    tmp_path: Path, database_url: URL, prefect_api: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Agent]:
+def agent(tmp_path: Path, database_url: URL, prefect_api: str) -> Iterator[Agent]:
     repo = BitbucketEmulator.create_repository(tmp_path / "repo.git", sample_files())
     targets = write_targets(tmp_path / "targets.yaml")
     with (
@@ -41,14 +38,11 @@ def agent(
             "TARGETS_FILE": str(targets),
             "RUN_LEASE_SECONDS": "2",
             "CONCURRENCY_LIMITS": "false",
-            "PREFECT_API_URL": prefect_api,
+            "PREFECT_API_URL": prefect_api,  # Prefect's own: for the agent's subprocesses
         }
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+        runtime = ConfiguredRuntime(env)
+        runtime.set()
         engine = create_engine(database_url)
-        yield Agent(bitbucket, llm, engine, env, targets, copy.deepcopy(demo_issue()))
+        yield Agent(bitbucket, llm, engine, runtime, targets, copy.deepcopy(demo_issue()))
         engine.dispose()
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+        runtime.close()

@@ -11,7 +11,6 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-from base.settings import get_settings
 from tests.flows.agent import Agent
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -128,12 +127,9 @@ class TestSharedLimits:
     ) -> None:
         from prefect.client.orchestration import get_client
 
-        from base.settings import get_settings
         from tasks.limits import BITBUCKET_LIMIT, LLM_LIMIT
 
-        monkeypatch.setenv("CONCURRENCY_LIMITS", "true")
-        monkeypatch.setenv("LLM_CONCURRENCY", "3")
-        get_settings.cache_clear()
+        agent.configure(CONCURRENCY_LIMITS="true", LLM_CONCURRENCY="3")
         agent.script_canned()
         assert agent.run()["outcome"] == "completed"
         with get_client(sync_client=True) as client:
@@ -150,8 +146,7 @@ class TestFileConcurrency:
     def test_max_file_concurrency_bounds_the_files_edited_at_once(
         self, agent: Agent, monkeypatch: pytest.MonkeyPatch, limit: str, most: int
     ) -> None:
-        monkeypatch.setenv("MAX_FILE_CONCURRENCY", limit)
-        get_settings.cache_clear()
+        agent.configure(MAX_FILE_CONCURRENCY=limit)
         agent.script_canned()
         agent.llm.latency = 0.3  # long enough for three edits to overlap when allowed to
         assert agent.run()["outcome"] == "completed"

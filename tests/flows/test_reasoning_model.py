@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from base.settings import get_settings
 from tests.flows.agent import Agent, canned
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -15,11 +14,8 @@ SAMPLING = {"temperature", "top_p", "presence_penalty", "frequency_penalty", "ma
 
 
 @pytest.fixture
-def reasoning_agent(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> Agent:
-    for name, value in {"LLM_MODEL": "gpt-5-mini", "LLM_REASONING_EFFORT": "low"}.items():
-        monkeypatch.setenv(name, value)
-        agent.env[name] = value
-    get_settings.cache_clear()
+def reasoning_agent(agent: Agent) -> Agent:
+    agent.configure(LLM_MODEL="gpt-5-mini", LLM_REASONING_EFFORT="low")
     agent.llm.strict = True
     agent.llm.alternating_roles = True
     return agent

@@ -5,7 +5,6 @@ Prefect flow and task states, logs and artifacts, the read API's answers, the co
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
@@ -24,8 +23,6 @@ from prefect.client.schemas.filters import (
 from prefect.events.filters import EventAnyResourceFilter, EventFilter
 from sqlalchemy import inspect, text
 
-from base.settings import get_settings
-from db.session import get_engine
 from deployments.http.app import create_app
 from standins.faults import Status
 from standins.openai_server import openai_error
@@ -57,13 +54,9 @@ def database_url_with_at_sign(agent: Agent) -> str:
 
 
 @pytest.fixture
-def echoing_provider(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> Agent:
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DATABASE_URL", database_url_with_at_sign(agent))
-    assert "%40" in os.environ["DATABASE_URL"]
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+def echoing_provider(agent: Agent) -> Agent:
+    agent.configure(**SECRETS, DATABASE_URL=database_url_with_at_sign(agent))
+    assert "%40" in agent.env["DATABASE_URL"]
     agent.llm.faults.add("POST /chat/completions", Status(401, body=openai_error(
         f"Incorrect API key provided: {LLM_KEY}. You can find your API key at "
         "https://platform.openai.com/account/api-keys.", code="invalid_api_key")))
@@ -127,7 +120,6 @@ class TestASecretEchoedByTheProvider:
         assert "401" in sinks["flow-run state"] and "Failed" in sinks["flow-run state"]
         assert "prefect.flow-run.Failed" in sinks["events"]
         sinks["rows of every table"] = every_row(agent)
-        get_engine.cache_clear()
         with TestClient(create_app()) as client:
             headers = {"Authorization": f"Bearer {SECRETS['API_TOKEN']}"}
             sinks["GET /history/{id}"] = client.get(f"/history/{run.id}", headers=headers).text

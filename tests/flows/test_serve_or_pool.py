@@ -96,10 +96,9 @@ class TestPrefectDeploy:
     def test_it_refuses_to_take_over_the_deployments_serve_registered(
         self, agent: Agent
     ) -> None:
-        from base.settings import get_settings
         from deployments.serve import process_issue_deployment
 
-        process_issue_deployment(get_settings()).apply()
+        process_issue_deployment(agent.runtime.settings).apply()
         done = deploy(agent, SDB_AGENT_HOME=str(ROOT), REPORT_TIMEZONE="UTC")
         assert done.returncode != 0
         assert ("`sdb-agent serve` registered process-issue/process-issue; deploying them to a "
