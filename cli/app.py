@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from base.errors import SdbAgentError
 from cli.output import PLAIN_HELP, one_line_errors
 
-RUN_STATUSES = ("queued", "processing", "completed", "failed")
+if TYPE_CHECKING:
+    from db.models import RunStatus
+
 
 app = typer.Typer(
     help="Turn Jira issues into Bitbucket pull requests, with every step recorded.",
@@ -180,12 +182,16 @@ def history_list(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 20,
 ) -> None:
     """List issue runs with their files, LLM calls, cost, PR and error."""
-    if status is not None and status not in RUN_STATUSES:
-        raise SdbAgentError(f"--status must be one of {', '.join(RUN_STATUSES)}")
-    _print_runs(status=status, issue=issue, since=since, limit=limit)
+    from db.models import RunStatus
+
+    known = [str(value) for value in RunStatus]
+    if status is not None and status not in known:
+        raise SdbAgentError(f"--status must be one of {', '.join(known)}")
+    _print_runs(status=RunStatus(status) if status else None, issue=issue, since=since,
+                limit=limit)
 
 
-def _print_runs(*, status: str | None, issue: str | None, since: datetime | None,
+def _print_runs(*, status: RunStatus | None, issue: str | None, since: datetime | None,
                 limit: int) -> None:
     from db.history_queries import RunFilter, list_runs
     from tasks.runtime import current_runtime

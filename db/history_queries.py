@@ -12,7 +12,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select, text
 
-from db.models import BitbucketApiHistory, FileModificationHistory, IssueProcessingHistory
+from db.models import (
+    BitbucketApiHistory,
+    FileModificationHistory,
+    IssueProcessingHistory,
+    RunStatus,
+)
 from db.models import LlmCallHistory as Call
 
 CONTENT_COLUMNS = ("original_content", "modified_content")
@@ -20,7 +25,7 @@ CONTENT_COLUMNS = ("original_content", "modified_content")
 
 @dataclass(frozen=True)
 class RunFilter:
-    status: str | None = None
+    status: RunStatus | None = None
     issue_key: str | None = None
     since: datetime | None = None
     until: datetime | None = None

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from base import clock
@@ -243,6 +243,19 @@ def record_refused(
                 .returning(Run.id)
             ).scalar_one()
         )
+
+
+def record_unstarted(engine: Engine, *, issue_key: str, flow_run_id: uuid.UUID,
+                     reason: str) -> int | None:
+    """A failed run for a flow run that ended before it claimed its issue (an accepted
+    webhook delivery whose run crashed early); None when the flow wrote its row meanwhile."""
+    with engine.begin() as conn:
+        if conn.execute(select(exists().where(Run.flow_run_id == flow_run_id))).scalar():
+            return None
+        return int(conn.execute(insert(Run).values(
+            issue_key=issue_key, status=RunStatus.FAILED, error_message=reason[:2000],
+            flow_run_id=flow_run_id, completed_at=_now(),
+        ).returning(Run.id)).scalar_one())
 
 
 @dataclass(frozen=True)

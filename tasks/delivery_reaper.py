@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Exists, exists, insert, select
+from sqlalchemy import Engine, Exists, exists, select
 
 from base import clock
+from db import issue_runs
 from db.models import IssueProcessingHistory, WebhookDelivery
 from tasks.reaper import prefect_state
 
@@ -60,18 +61,15 @@ def settle_unrecorded_deliveries(engine: Engine) -> list[int]:
             .distinct()).all()
     written = []
     for flow_run_id, issue_key in pending:
-        assert flow_run_id is not None  # the query says so; mypy cannot see it
+        assert flow_run_id is not None and issue_key is not None  # the query says so
         end = run_end(flow_run_id)
         if end is None or end.state not in UNFINISHED_ENDS | {"UNKNOWN"}:
             continue
         reason = (f"the Prefect flow run ended {end.state} before it started the issue: "
                   f"{end.message}".rstrip(": "))
-        with engine.begin() as conn:
-            if conn.execute(select(_has_history(flow_run_id))).scalar():
-                continue  # the flow wrote its row meanwhile
-            written.append(int(conn.execute(insert(IssueProcessingHistory).values(
-                issue_key=issue_key, status="failed", error_message=reason,
-                flow_run_id=flow_run_id, completed_at=now,
-            ).returning(IssueProcessingHistory.id)).scalar_one()))
-        logger.warning("history %s for %s: %s", written[-1], issue_key, reason)
+        history_id = issue_runs.record_unstarted(engine, issue_key=issue_key,
+                                                 flow_run_id=flow_run_id, reason=reason)
+        if history_id is not None:  # else the flow wrote its row meanwhile
+            written.append(history_id)
+            logger.warning("history %s for %s: %s", history_id, issue_key, reason)
     return written

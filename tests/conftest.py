@@ -157,8 +157,9 @@ class ConfiguredRuntime:
 @pytest.fixture
 def runtime(database_url: URL, tmp_path: Path) -> Iterator[ConfiguredRuntime]:
     """The product's settings pointed at this test's database and a private data directory."""
-    configured = ConfiguredRuntime({"DATABASE_URL": database_url.render_as_string(hide_password=False),
-                              "SDB_DATA_DIR": str(tmp_path / "data")})
+    configured = ConfiguredRuntime({
+        "DATABASE_URL": database_url.render_as_string(hide_password=False),
+        "SDB_DATA_DIR": str(tmp_path / "data")})
     configured.set()
     yield configured
     configured.close()

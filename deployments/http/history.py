@@ -8,7 +8,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
@@ -16,13 +16,13 @@ from pydantic import BaseModel, BeforeValidator
 
 from base.issue_keys import ISSUE_KEY, MAX_ISSUE_KEY
 from db.history_queries import Cursor, RunFilter, file_history, list_runs, run_detail
+from db.models import RunStatus
 from deployments.http.deps import EngineDep, ReadAuth
 
 router = APIRouter(tags=["history"], dependencies=[ReadAuth])
 NO_NUL = "^[^\\x00]+$"
 
 MAX_ID = 2**31 - 1
-Status = Literal["queued", "processing", "completed", "failed"]
 
 
 def _f(value: Decimal | float | None) -> float | None:
@@ -219,7 +219,7 @@ def _run_item(row: dict[str, Any]) -> RunItem:
 @router.get("/history", response_model=RunPage)
 def history(
     engine: EngineDep,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
+    status_: Annotated[RunStatus | None, Query(alias="status")] = None,
     issue_key: Annotated[str | None, Query(min_length=1, max_length=MAX_ISSUE_KEY,
                                            pattern=f"^{ISSUE_KEY.pattern}$")] = None,
     since: Annotated[Instant | None, Query(description="created at or after (UTC)")] = None,
