@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import URL
+
+from tests.conftest import ConfiguredRuntime
 
 
 def build_app() -> FastAPI:
@@ -17,7 +18,8 @@ def build_app() -> FastAPI:
 
 
 @pytest.fixture
-def client(configured_env: URL, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(runtime: ConfiguredRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.delenv("API_TOKEN", raising=False)
+    runtime.set(API_TOKEN=None)
     with TestClient(build_app()) as test_client:
         yield test_client

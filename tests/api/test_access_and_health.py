@@ -16,17 +16,10 @@ from sqlalchemy import Engine
 
 from db import migrate
 from tests.api.conftest import build_app
+from tests.conftest import ConfiguredRuntime
 
 READ_ROUTES = ("/history", "/history/1", "/stats", "/stats/daily", "/stats/llm-cost",
                "/files/a.cpp/history")
-
-
-def _clear_caches() -> None:
-    from base.settings import get_settings
-    from db.session import get_engine
-
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def _closed_port() -> int:
@@ -66,10 +59,9 @@ def no_prefect() -> Iterator[None]:
 
 class TestTheBearerToken:
     def test_with_api_token_set_read_routes_want_exactly_that_bearer_token(
-        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+        self, client: TestClient, runtime: ConfiguredRuntime
     ) -> None:
-        monkeypatch.setenv("API_TOKEN", "s3cret-token")
-        _clear_caches()
+        runtime.set(API_TOKEN="s3cret-token")
         for route in READ_ROUTES:
             for headers in ({}, {"Authorization": "Bearer wrong"},
                             {"Authorization": "s3cret-token"}):
@@ -82,18 +74,16 @@ class TestTheBearerToken:
 
     @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
     def test_the_scheme_is_case_insensitive(
-        self, client: TestClient, monkeypatch: pytest.MonkeyPatch, scheme: str
+        self, client: TestClient, runtime: ConfiguredRuntime, scheme: str
     ) -> None:
-        monkeypatch.setenv("API_TOKEN", "s3cret-token")
-        _clear_caches()
+        runtime.set(API_TOKEN="s3cret-token")
         assert client.get("/stats", headers={"Authorization": f"{scheme} s3cret-token"}
                           ).status_code == 200
 
     def test_with_api_token_set_the_schema_and_docs_want_it_too(
-        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+        self, client: TestClient, runtime: ConfiguredRuntime
     ) -> None:
-        monkeypatch.setenv("API_TOKEN", "s3cret-token")
-        _clear_caches()
+        runtime.set(API_TOKEN="s3cret-token")
         for route in ("/openapi.json", "/docs"):
             assert client.get(route).status_code == 401, route
             assert client.get(route, headers={"Authorization": "Bearer s3cret-token"}
@@ -153,14 +143,10 @@ class TestStatsParameters:
 
 
 class TestLivenessAndReadiness:
-    def test_healthz_needs_no_database(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("DATABASE_URL", f"postgresql://x:y@127.0.0.1:{_closed_port()}/z")
-        _clear_caches()
-        try:
-            with TestClient(build_app()) as client:
-                assert client.get("/healthz").json() == {"status": "ok"}
-        finally:
-            _clear_caches()
+    def test_healthz_needs_no_database(self, runtime: ConfiguredRuntime) -> None:
+        runtime.set(DATABASE_URL=f"postgresql://x:y@127.0.0.1:{_closed_port()}/z")
+        with TestClient(build_app()) as client:
+            assert client.get("/healthz").json() == {"status": "ok"}
 
     def test_ready_with_the_database_at_head_and_prefect_answering(
         self, client: TestClient, prefect_standin: str
@@ -173,15 +159,11 @@ class TestLivenessAndReadiness:
         assert body["checks"]["database"]["detail"].endswith(migrate.head_revision())
 
     def test_an_unreachable_database_is_503_naming_the_database(
-        self, monkeypatch: pytest.MonkeyPatch, no_prefect: None
+        self, runtime: ConfiguredRuntime, no_prefect: None
     ) -> None:
-        monkeypatch.setenv("DATABASE_URL", f"postgresql://x:pw@127.0.0.1:{_closed_port()}/z")
-        _clear_caches()
-        try:
-            with TestClient(build_app()) as client:
-                response = client.get("/readyz")
-        finally:
-            _clear_caches()
+        runtime.set(DATABASE_URL=f"postgresql://x:pw@127.0.0.1:{_closed_port()}/z")
+        with TestClient(build_app()) as client:
+            response = client.get("/readyz")
         assert response.status_code == 503
         checks = response.json()["checks"]
         assert checks["database"]["ok"] is False and checks["prefect"]["ok"] is True
@@ -190,16 +172,13 @@ class TestLivenessAndReadiness:
 
     @pytest.mark.parametrize("path", ["/history", "/stats", "/stats/daily?days=7"])
     def test_read_routes_answer_503_while_the_database_is_unreachable(
-        self, monkeypatch: pytest.MonkeyPatch, path: str
+        self, runtime: ConfiguredRuntime, monkeypatch: pytest.MonkeyPatch, path: str
     ) -> None:
-        monkeypatch.setenv("DATABASE_URL", f"postgresql://x:pw@127.0.0.1:{_closed_port()}/z")
         monkeypatch.delenv("API_TOKEN", raising=False)
-        _clear_caches()
-        try:
-            with TestClient(build_app(), raise_server_exceptions=False) as client:
-                response = client.get(path)
-        finally:
-            _clear_caches()
+        runtime.set(DATABASE_URL=f"postgresql://x:pw@127.0.0.1:{_closed_port()}/z",
+                    API_TOKEN=None)
+        with TestClient(build_app(), raise_server_exceptions=False) as client:
+            response = client.get(path)
         assert response.status_code == 503 and response.headers["Retry-After"] == "10"
         assert "cannot connect" in response.json()["detail"]
         assert ":pw@" not in response.text

@@ -9,10 +9,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from sqlalchemy.engine import URL
 
-from base.settings import get_settings
+from base.settings import load_settings
+from tasks.runtime import Runtime, using_runtime
 from tests.api.conftest import build_app
+from tests.conftest import ConfiguredRuntime
 
 if TYPE_CHECKING:  # schemathesis defines this alias for type checkers only
     from schemathesis.specs.openapi.schemas import OpenApiCase
@@ -20,20 +21,21 @@ if TYPE_CHECKING:  # schemathesis defines this alias for type checkers only
 
 def _load_schema() -> schemathesis.BaseSchema:
     """The schema as the app serves it (its routes need no database to describe themselves)."""
+    runtime = Runtime(load_settings())
     try:
-        return schemathesis.openapi.from_asgi("/openapi.json", build_app())
+        with using_runtime(runtime):
+            return schemathesis.openapi.from_asgi("/openapi.json", build_app())
     finally:
-        get_settings.cache_clear()
+        runtime.close()
 
 
 schema = _load_schema()
 
 
 @pytest.fixture
-def fuzz_env(configured_env: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+def fuzz_env(runtime: ConfiguredRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("API_TOKEN", raising=False)
-    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", "fuzz-secret")
-    get_settings.cache_clear()
+    runtime.set(API_TOKEN=None, JIRA_WEBHOOK_SECRET="fuzz-secret")
 
 
 @schema.parametrize()

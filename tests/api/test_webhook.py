@@ -19,14 +19,15 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
 from prefect.context import refresh_global_settings_context
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL
 
 from base.net import free_loopback_port
-from base.settings import get_settings
+from base.settings import load_settings
 from deployments.http.app import create_app
 from deployments.serve import process_issue_deployment
 from standins.faults import Delay, Reset, Status
+from tasks.runtime import current_runtime
 from tests.api.prefect_gate import PrefectGate
+from tests.conftest import ConfiguredRuntime
 
 SECRET = "webhook-secret-42"
 
@@ -35,7 +36,7 @@ SECRET = "webhook-secret-42"
 @pytest.fixture(scope="module")
 def registered_deployment(prefect_api: str) -> Iterator[str]:
     """The process-issue deployment exists in Prefect (nothing executes its runs here)."""
-    process_issue_deployment(get_settings()).apply()
+    process_issue_deployment(load_settings()).apply()
     yield prefect_api
     with get_client(sync_client=True) as client:  # nobody may ever execute these runs
         for run in flow_runs_of_deployment():
@@ -66,11 +67,8 @@ def running_app() -> Iterator[str]:
 
 
 @pytest.fixture
-def webhook_env(configured_env: URL, registered_deployment: str,
-                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("JIRA_WEBHOOK_TOKEN", "automation-token")
-    get_settings.cache_clear()
+def webhook_env(runtime: ConfiguredRuntime, registered_deployment: str) -> None:
+    runtime.set(JIRA_WEBHOOK_SECRET=SECRET, JIRA_WEBHOOK_TOKEN="automation-token")
 
 
 @pytest.fixture
@@ -87,11 +85,10 @@ def gate(registered_deployment: str) -> Iterator[PrefectGate]:
 
 
 @pytest.fixture
-def gated_server(webhook_env: None, gate: PrefectGate,
+def gated_server(webhook_env: None, gate: PrefectGate, runtime: ConfiguredRuntime,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The app, talking to Prefect through the gate (its URL is read when the app starts)."""
-    monkeypatch.setenv("WEBHOOK_HANDOFF_SECONDS", "4")
-    get_settings.cache_clear()
+    runtime.set(WEBHOOK_HANDOFF_SECONDS="4")
     with prefect_api_url_env(gate.api_url, monkeypatch), running_app() as base:
         yield base
 
@@ -176,12 +173,11 @@ class TestDeduplication:
         assert [row.outcome for row in deliveries(engine)] == ["accepted", "duplicate"]
 
     def test_fifty_concurrent_deliveries_of_one_event_create_exactly_one_run(
-        self, webhook_env: None, monkeypatch: pytest.MonkeyPatch
+        self, webhook_env: None, runtime: ConfiguredRuntime
     ) -> None:
         # A budget no machine should reach: this is about "exactly one run", not about how fast
         # Prefect on SQLite takes a burst of 50 (that is bench_webhook's figure).
-        monkeypatch.setenv("WEBHOOK_HANDOFF_SECONDS", "120")
-        get_settings.cache_clear()
+        runtime.set(WEBHOOK_HANDOFF_SECONDS="120")
         with running_app() as server:
             self._burst(server)
 
@@ -204,12 +200,10 @@ class TestFilters:
         ({"WEBHOOK_TRIGGER_LABEL": "agent-please"}, payload(), "trigger label"),
     ])
     def test_an_event_outside_the_filters_is_ignored_with_202_and_a_reason(
-        self, server: str, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+        self, server: str, engine: Engine, runtime: ConfiguredRuntime,
         env: dict[str, str], body: bytes, reason: str
     ) -> None:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
+        runtime.set(**env)
         before = len(flow_runs_of_deployment())
         response = post(server, body, signed(body), delivery="f-1")
         assert response.status_code == 202 and response.json()["status"] == "ignored"
@@ -220,10 +214,9 @@ class TestFilters:
 
 class TestBadInput:
     def test_non_json_is_400_oversized_413_wrong_type_415_and_no_key_422(
-        self, server: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+        self, server: str, engine: Engine, runtime: ConfiguredRuntime
     ) -> None:
-        monkeypatch.setenv("WEBHOOK_MAX_BYTES", "2048")
-        get_settings.cache_clear()
+        runtime.set(WEBHOOK_MAX_BYTES="2048")
         before = len(flow_runs_of_deployment())
         no_key = json.dumps({"webhookEvent": "jira:issue_created", "issue": {}}).encode()
         huge = payload(description="x" * 5000)
@@ -331,7 +324,7 @@ class TestDeploymentRegisteredAgain:
         with get_client(sync_client=True) as client:
             old = client.read_deployment_by_name("process-issue/process-issue")
             client.delete_deployment(old.id)
-        new_id = process_issue_deployment(get_settings()).apply()
+        new_id = process_issue_deployment(current_runtime().settings).apply()
         second = post(server, payload("MAT-21"), signed(payload("MAT-21")), delivery="re-2")
         assert (first.status_code, second.status_code) == (202, 202)
         with get_client(sync_client=True) as client:
@@ -395,10 +388,9 @@ class TestAutomationSendWebRequest:
         assert post(server, body, headers).status_code == 401
 
     def test_the_project_filter_applies_to_automation_bodies_too(
-        self, server: str, monkeypatch: pytest.MonkeyPatch
+        self, server: str, runtime: ConfiguredRuntime
     ) -> None:
-        monkeypatch.setenv("WEBHOOK_PROJECTS", "OPS")
-        get_settings.cache_clear()
+        runtime.set(WEBHOOK_PROJECTS="OPS")
         body = json.dumps(automation_issue("MAT-64")).encode()
         response = post(server, body, AUTOMATION_TOKEN)
         assert response.status_code == 202 and "WEBHOOK_PROJECTS" in response.json()["reason"]

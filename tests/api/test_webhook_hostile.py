@@ -16,25 +16,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL
 
 from base.net import free_loopback_port
-from base.settings import get_settings
 from integrations.jira import parse_issue
 from tests.api.conftest import build_app
 from tests.api.test_webhook import running_app
+from tests.conftest import ConfiguredRuntime
 
 SECRET = "hostile-secret"
 ANSWERED = {202, 400, 401, 408, 413, 415, 422, 503}
 
 
 @pytest.fixture
-def hostile(configured_env: URL, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def hostile(runtime: ConfiguredRuntime) -> Iterator[TestClient]:
     """The app with a Prefect API where nothing listens: a body that passes every check is
     answered 503 (Jira retries), so no run is ever made here."""
-    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("WEBHOOK_HANDOFF_SECONDS", "1")
-    get_settings.cache_clear()
+    runtime.set(JIRA_WEBHOOK_SECRET=SECRET, WEBHOOK_HANDOFF_SECONDS="1")
     nowhere = f"http://127.0.0.1:{free_loopback_port()}/api"
     with temporary_settings(updates={PREFECT_API_URL: nowhere}), \
             TestClient(build_app()) as client:
@@ -191,11 +188,9 @@ class TestArbitraryJsonShapes:
 
 class TestAHalfSentBody:
     def test_is_answered_408_after_webhook_read_seconds_and_recorded(
-        self, configured_env: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch
+        self, runtime: ConfiguredRuntime, engine: Engine
     ) -> None:
-        monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
-        monkeypatch.setenv("WEBHOOK_READ_SECONDS", "0.5")
-        get_settings.cache_clear()
+        runtime.set(JIRA_WEBHOOK_SECRET=SECRET, WEBHOOK_READ_SECONDS="0.5")
         with running_app() as base:
             host, port = base.removeprefix("http://").split(":")
             with socket.create_connection((host, int(port)), timeout=30) as conn:

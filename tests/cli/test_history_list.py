@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, insert
-from sqlalchemy.engine import URL
 from typer.testing import CliRunner
 
 from cli.app import app
 from db.models import IssueProcessingHistory as Run
+from tests.conftest import ConfiguredRuntime
 
 runner = CliRunner()
 
@@ -23,7 +23,7 @@ def add(engine: Engine, key: str, status: str, day: int, error: str | None = Non
 
 
 @pytest.fixture
-def three_runs(configured_env: URL, engine: Engine) -> None:
+def three_runs(runtime: ConfiguredRuntime, engine: Engine) -> None:
     add(engine, "MAT-1", "completed", 3)
     add(engine, "MAT-2", "failed", 5, error="budget: over the cap\nsecond line")
     add(engine, "OPS-9", "failed", 7, error="TARGETS_FILE names src/x.cpp, which does not exist")

@@ -17,6 +17,7 @@ from db.embedded import EmbeddedPostgres
 from db.pg_binaries import binaries_with_extension
 from deployments import local_prefect
 from deployments.local_prefect import LocalPrefectServer
+from tests.conftest import ConfiguredRuntime
 
 
 def _alive(pid: int) -> bool:
@@ -68,21 +69,17 @@ def prefect_database() -> Iterator[str]:
 
 class TestStateInPostgreSQL:
     def test_local_prefect_database_url_puts_the_servers_state_in_postgresql(
-        self, prefect_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, prefect_database: str, tmp_path: Path, runtime: ConfiguredRuntime
     ) -> None:
-        from base.settings import get_settings
         from deployments.local_prefect import local_prefect_server
 
-        monkeypatch.setenv("LOCAL_PREFECT_DATABASE_URL", prefect_database)
-        monkeypatch.setenv("SDB_DATA_DIR", str(tmp_path))
-        get_settings.cache_clear()
-        server = local_prefect_server()
+        runtime.set(LOCAL_PREFECT_DATABASE_URL=prefect_database, SDB_DATA_DIR=str(tmp_path))
+        server = local_prefect_server(runtime.settings)
         try:
             url = server.ensure()
             assert url.startswith("http://127.0.0.1:")
         finally:
             server.stop()
-            get_settings.cache_clear()
         engine = create_engine(prefect_database.replace("+asyncpg", "+psycopg2"))
         with engine.connect() as conn:
             tables = conn.execute(text(

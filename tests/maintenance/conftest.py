@@ -7,21 +7,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
+
+from tests.conftest import ConfiguredRuntime
 
 
 @pytest.fixture
 def maintenance_env(
-    configured_env: URL, engine: Engine, prefect_api: str, tmp_path: Path,
+    runtime: ConfiguredRuntime, engine: Engine, prefect_api: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     """Settings on this test's database, a private BACKUP_DIR, the real Prefect API."""
-    from base.settings import get_settings
-
     backup_dir = tmp_path / "backups"
-    monkeypatch.setenv("BACKUP_DIR", str(backup_dir))
-    for name in ("SMTP_HOST", "REPORT_EMAIL_FROM", "REPORT_EMAIL_TO", "COST_BUDGET_DAILY_USD"):
+    unset = ("SMTP_HOST", "REPORT_EMAIL_FROM", "REPORT_EMAIL_TO", "COST_BUDGET_DAILY_USD")
+    for name in unset:
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
+    runtime.set(BACKUP_DIR=str(backup_dir), **dict.fromkeys(unset))
     yield backup_dir
-    get_settings.cache_clear()

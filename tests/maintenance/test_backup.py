@@ -19,6 +19,7 @@ from db.models import Backup, MaintenanceRun
 from db.pg_binaries import PgBinaries
 from db.pg_client import BackupError, PgClient, check_client_versions
 from flows.maintenance import backup_database
+from tests.conftest import ConfiguredRuntime
 from tests.maintenance.history import add_call, add_issue
 
 NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # a Wednesday
@@ -63,21 +64,16 @@ class TestABackupRun:
         assert scratch == 0
 
     def test_a_failed_dump_prunes_nothing_and_leaves_no_file(
-        self, maintenance_env: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+        self, maintenance_env: Path, engine: Engine, runtime: ConfiguredRuntime,
         tmp_path: Path,
     ) -> None:
-        from base.settings import get_settings
-
-        monkeypatch.setenv("BACKUP_KEEP_DAILY", "1")
-        monkeypatch.setenv("BACKUP_KEEP_WEEKLY", "0")
-        get_settings.cache_clear()
+        runtime.set(BACKUP_KEEP_DAILY="1", BACKUP_KEEP_WEEKLY="0")
         for days in (3, 2, 1):
             backup_database(now=NOW - timedelta(days=days))
         kept = sorted(maintenance_env.iterdir())
         not_a_dir = tmp_path / "not-a-directory"
         not_a_dir.write_text("a file where the backup directory should be")
-        monkeypatch.setenv("BACKUP_DIR", str(not_a_dir / "backups"))
-        get_settings.cache_clear()
+        runtime.set(BACKUP_DIR=str(not_a_dir / "backups"))
 
         with pytest.raises(Exception, match="[Nn]ot a directory|exists"):
             backup_database(now=NOW)

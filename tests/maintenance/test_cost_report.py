@@ -36,6 +36,7 @@ from db.models import MaintenanceRun
 from flows.maintenance import daily_cost_report
 from reports.cost_render import to_text
 from reports.cost_report import build_report, local_window
+from tests.conftest import ConfiguredRuntime
 from tests.maintenance.history import add_call, add_issue
 
 TODAY = date(2026, 11, 20)  # report day: 2026-11-19 in Asia/Seoul = 11-18 15:00Z .. 11-19 15:00Z
@@ -57,32 +58,23 @@ class Inbox:
 
 
 @pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch, maintenance_env: Path) -> Iterator[Inbox]:
-    from base.settings import get_settings
-
+def inbox(runtime: ConfiguredRuntime, maintenance_env: Path) -> Iterator[Inbox]:
     handler = Inbox()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("SMTP_TLS", "false")
-    monkeypatch.setenv("REPORT_EMAIL_FROM", "sdb-agent@example.test")
-    monkeypatch.setenv("REPORT_EMAIL_TO", "lead@example.test, ops@example.test")
-    get_settings.cache_clear()
+    runtime.set(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="false",
+                REPORT_EMAIL_FROM="sdb-agent@example.test",
+                REPORT_EMAIL_TO="lead@example.test, ops@example.test")
     yield handler
     controller.stop()
 
 
 @pytest.fixture
-def seoul(monkeypatch: pytest.MonkeyPatch, maintenance_env: Path) -> None:
-    from base.settings import get_settings
-
-    monkeypatch.setenv("REPORT_TIMEZONE", "Asia/Seoul")
-    monkeypatch.setenv("COST_BUDGET_DAILY_USD", "0.5")
-    get_settings.cache_clear()
+def seoul(runtime: ConfiguredRuntime, maintenance_env: Path) -> None:
+    runtime.set(REPORT_TIMEZONE="Asia/Seoul", COST_BUDGET_DAILY_USD="0.5")
 
 
 def seed(engine: Engine) -> list[int]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from prefect.client.schemas.schedules import SCHEDULE_TYPES, CronSchedule, IntervalSchedule
 from prefect.deployments.runner import RunnerDeployment
 
-from base.settings import load_settings
 from deployments.maintenance_schedules import maintenance_deployments
+from tests.conftest import ConfiguredRuntime
 
 
 def first_schedule(deployment: RunnerDeployment) -> SCHEDULE_TYPES | None:
@@ -24,11 +23,10 @@ def cron(schedule: SCHEDULE_TYPES | None) -> CronSchedule:
 
 class TestMaintenanceDeployments:
     def test_each_flow_has_its_schedule_and_the_report_its_local_time(
-        self, monkeypatch: pytest.MonkeyPatch
+        self, runtime: ConfiguredRuntime
     ) -> None:
-        monkeypatch.setenv("REPORT_TIMEZONE", "Asia/Seoul")
-        monkeypatch.setenv("REPORT_TIME", "08:30")
-        deployments = {d.name: d for d in maintenance_deployments(settings=load_settings())}
+        runtime.set(REPORT_TIMEZONE="Asia/Seoul", REPORT_TIME="08:30")
+        deployments = {d.name: d for d in maintenance_deployments(settings=runtime.settings)}
         assert set(deployments) == {"create-partitions", "backup-database", "cleanup-retention",
                                     "daily-cost-report", "reap-stale-runs"}
         schedules = {name: first_schedule(d) for name, d in deployments.items()}

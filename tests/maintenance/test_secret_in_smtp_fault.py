@@ -21,6 +21,7 @@ from base.net import free_loopback_port
 from db.models import MaintenanceRun
 from flows.maintenance import daily_cost_report
 from integrations.email import EmailError
+from tests.conftest import ConfiguredRuntime
 
 SMTP_PASSWORD = "smtp-SECRET-p4ss"
 
@@ -45,21 +46,16 @@ class Inbox:
 
 
 @pytest.fixture
-def echoing_smtp(monkeypatch: pytest.MonkeyPatch,
+def echoing_smtp(runtime: ConfiguredRuntime,
                  maintenance_env: Path) -> Iterator[EchoingAuthenticator]:
-    from base.settings import get_settings
-
     authenticator = EchoingAuthenticator()
     port = free_loopback_port()
     controller = Controller(Inbox(), hostname="127.0.0.1", port=port,
                             authenticator=authenticator, auth_require_tls=False)
     controller.start()
-    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "false",
-                        "SMTP_USERNAME": "reports", "SMTP_PASSWORD": SMTP_PASSWORD,
-                        "REPORT_EMAIL_FROM": "sdb-agent@example.test",
-                        "REPORT_EMAIL_TO": "lead@example.test"}.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
+    runtime.set(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="false",
+                SMTP_USERNAME="reports", SMTP_PASSWORD=SMTP_PASSWORD,
+                REPORT_EMAIL_FROM="sdb-agent@example.test", REPORT_EMAIL_TO="lead@example.test")
     yield authenticator
     controller.stop()
 
