@@ -4,17 +4,16 @@ No I/O happens here; callers pass bytes in and write ``EditResult.data`` out.
 
 API (stable; the flow code depends on these names):
 
-``parse_edit_reply(obj) -> EditReply`` / ``parse_edits(obj) -> list[Edit]``
-    Validate the LLM reply ``{"edits": [{"search", "replace"}], "summary"}``.
+``Edit(search, replace)``
+    The typed edit the engine takes; the LLM's JSON is validated before it gets here.
 ``apply_edits(original, edits, *, path, configured_encoding=None, default_encoding=None,
 max_bytes=None) -> EditResult``
     Apply all edits to an existing file or raise and apply none. Matching ladder:
     exact, then ignoring trailing whitespace, then a uniform indentation shift, then
     the same without blank lines at the search's edges (see :mod:`editing.matching`).
     The byte proof runs on every call.
-``new_file_content(edits) -> str`` and ``create_file(content, *, path, encoding,
-eol=EolStyle.LF, bom=False) -> EditResult``
-    Create a file; for new files a single edit with an empty search is the content.
+``create_file(content, *, path, encoding, eol=EolStyle.LF, bom=False) -> EditResult``
+    Create a file from its whole content.
 ``decide_encoding(data, *, configured=None, default_encoding=None) -> DecodedFile``
     The encoding decision; its priority order is documented in :mod:`editing.encoding`.
 ``build_window(text, spec, *, token_budget) -> Window`` and ``estimate_tokens(text)``
@@ -25,8 +24,8 @@ Every refusal is an :class:`EditError`; see :mod:`editing.errors` for the tree.
 
 from __future__ import annotations
 
-from editing.apply import EditResult, apply_edits, create_file, new_file_content
-from editing.edits import Edit, EditReply, parse_edit_reply, parse_edits
+from editing.apply import EditResult, apply_edits, create_file
+from editing.edits import Edit
 from editing.encoding import DecodedFile, EncodingSource, decide_encoding
 from editing.eol import EolStyle
 from editing.errors import (
@@ -36,13 +35,11 @@ from editing.errors import (
     BinaryFileError,
     BlankSearchError,
     EditError,
-    EditShapeError,
     EncodingConfigError,
     FileRefusedError,
     FileTooLargeError,
     InvalidEditsError,
     MatchError,
-    NewFileEditsError,
     NoEditsError,
     NoMatchError,
     NoOpEditError,
@@ -63,9 +60,7 @@ __all__ = [
     "DecodedFile",
     "Edit",
     "EditError",
-    "EditReply",
     "EditResult",
-    "EditShapeError",
     "EncodingConfigError",
     "EncodingSource",
     "EolStyle",
@@ -74,7 +69,6 @@ __all__ = [
     "InvalidEditsError",
     "MatchError",
     "MatchKind",
-    "NewFileEditsError",
     "NoEditsError",
     "NoMatchError",
     "NoOpEditError",
@@ -89,7 +83,4 @@ __all__ = [
     "create_file",
     "decide_encoding",
     "estimate_tokens",
-    "new_file_content",
-    "parse_edit_reply",
-    "parse_edits",
 ]

@@ -16,9 +16,7 @@ from editing.errors import (
     AmbiguousMatchError,
     FileTooLargeError,
     MatchError,
-    NewFileEditsError,
     NoMatchError,
-    NoOpEditError,
     OverlappingEditsError,
 )
 from editing.matching import Ambiguity, Matcher, MatchKind, Outcome, Placement, UnclearIndent
@@ -82,16 +80,6 @@ def apply_edits(
         eol=_final_eol(decoded.text, splices), bom=bool(decoded.bom),
         match_kinds=tuple(placement.kind for placement in placements), created=False,
     )
-
-
-def new_file_content(edits: Sequence[Edit]) -> str:
-    """The content of a file being created: one edit whose empty search means "all"."""
-    if len(edits) != 1 or edits[0].search != "":
-        raise NewFileEditsError("A new file takes exactly one edit with an empty \"search\" "
-                                "and the whole file content in \"replace\".")
-    if not edits[0].replace:
-        raise NoOpEditError("Edit 0 creates an empty file; put the file content in \"replace\".")
-    return edits[0].replace
 
 
 def create_file(

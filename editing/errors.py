@@ -22,10 +22,6 @@ class InvalidEditsError(EditError):
     """The edit list is malformed; the LLM must send a corrected reply."""
 
 
-class EditShapeError(InvalidEditsError):
-    """The wire object does not have the ``{"search": str, "replace": str}`` shape."""
-
-
 class NoEditsError(InvalidEditsError):
     """An existing file was given an empty edit list."""
 
@@ -36,10 +32,6 @@ class BlankSearchError(InvalidEditsError):
 
 class NoOpEditError(InvalidEditsError):
     """A replacement is identical to its search text."""
-
-
-class NewFileEditsError(InvalidEditsError):
-    """Edits for a new file are not a single edit with an empty search."""
 
 
 # --- the file -------------------------------------------------------------

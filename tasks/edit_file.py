@@ -15,12 +15,14 @@ from typing import Literal
 from prefect import task
 from prefect.client.schemas.objects import State
 from prefect.states import Failed
+from pydantic import BaseModel
 
 from base.errors import IntegrationError
 from base.settings import Settings
 from base.targets import Target
 from db.file_history import record_file
 from editing import (
+    Edit,
     EditError,
     EditResult,
     FileRefusedError,
@@ -29,7 +31,6 @@ from editing import (
     build_window,
     create_file,
     decide_encoding,
-    parse_edit_reply,
 )
 from integrations.llm.client import LlmClient, LlmOutputError, LlmResult
 from integrations.llm.prompts import Turn, edit_messages, new_file_messages
@@ -61,7 +62,7 @@ class _Attempts:
         self.cost: Decimal | None = Decimal(0)
         self.answer: str | None = None
 
-    def add(self, result: LlmResult) -> None:
+    def add(self, result: LlmResult[BaseModel]) -> None:
         self.tokens += result.prompt_tokens + result.completion_tokens
         self.cost = None if self.cost is None or result.cost is None else self.cost + result.cost
         self.answer = json.dumps(result.data, ensure_ascii=False)
@@ -71,11 +72,10 @@ def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes
              spec: str, default_encoding: str | None, feedback: list[Turn],
              attempts: _Attempts) -> tuple[EditResult, str]:
     if original is None:
-        result = llm.complete(Kind.NEW_FILE, new_file_messages(
+        created = llm.complete(Kind.NEW_FILE, new_file_messages(
             path=target.path, instructions=target.instructions, spec=spec, feedback=feedback))
-        attempts.add(result)
-        content = str(result.data["content"])
-        return create_file(content, path=target.path,
+        attempts.add(created)
+        return create_file(created.reply.content, path=target.path,
                            encoding=target.encoding or default_encoding or "utf-8"), "new file"
     decoded = decide_encoding(original, configured=target.encoding,
                               default_encoding=default_encoding)
@@ -84,11 +84,11 @@ def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes
         path=target.path, instructions=target.instructions, excerpt=excerpt, excerpt_note=note,
         spec=spec, feedback=feedback))
     attempts.add(result)
-    reply = parse_edit_reply(result.data)
-    edited = apply_edits(original, reply.edits, path=target.path,
+    edits = [Edit(pair.search, pair.replace) for pair in result.reply.edits]
+    edited = apply_edits(original, edits, path=target.path,
                          configured_encoding=target.encoding, default_encoding=default_encoding,
                          max_bytes=target.max_bytes)
-    return edited, reply.summary
+    return edited, result.reply.summary
 
 
 def _text_of(data: bytes | None, label: str | None, default_encoding: str | None) -> str | None:

@@ -15,11 +15,11 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 import openai
 from openai.types.chat import ChatCompletion
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from base.errors import InvalidResponse, PermanentError, TransientError
 from base.pricing import PriceTable
@@ -27,7 +27,7 @@ from base.recording import LlmCall, LlmRecorder
 from base.redaction import redact
 from base.storable import UnstorableInput, check_json, check_text, map_strings
 from integrations.llm.models import request_params
-from integrations.llm.schemas import Kind
+from integrations.llm.schemas import FileEdits, IssueSpec, Kind, NewFile
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000
@@ -51,14 +51,24 @@ class ResponseCache(Protocol):
             prompt_tokens: int | None, completion_tokens: int | None) -> None: ...
 
 
+Reply = TypeVar("Reply", bound=BaseModel, covariant=True)
+
+
 @dataclass(frozen=True)
-class LlmResult:
-    data: dict[str, Any]
+class LlmResult(Generic[Reply]):
+    """One answer: `reply` is the validated (and masked) model of its kind."""
+
+    reply: Reply
     cache_key: str
     cache_hit: bool
     cost: Decimal | None
     prompt_tokens: int
     completion_tokens: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The answer as JSON data: what is cached and what is sent back to the model."""
+        return self.reply.model_dump()
 
 
 def cache_key(*, model: str, kind: Kind, messages: list[dict[str, str]],
@@ -80,8 +90,24 @@ class LlmClient:
         self.cache = cache
         self.params = request_params(model, reasoning_effort=reasoning_effort)
 
+    @overload
+    def complete(self, kind: Literal[Kind.ISSUE_SPEC], messages: list[dict[str, str]], *,
+                 use_cache: bool = True) -> LlmResult[IssueSpec]: ...
+
+    @overload
+    def complete(self, kind: Literal[Kind.FILE_EDITS], messages: list[dict[str, str]], *,
+                 use_cache: bool = True) -> LlmResult[FileEdits]: ...
+
+    @overload
+    def complete(self, kind: Literal[Kind.NEW_FILE], messages: list[dict[str, str]], *,
+                 use_cache: bool = True) -> LlmResult[NewFile]: ...
+
+    @overload
     def complete(self, kind: Kind, messages: list[dict[str, str]], *,
-                 use_cache: bool = True) -> LlmResult:
+                 use_cache: bool = True) -> LlmResult[BaseModel]: ...
+
+    def complete(self, kind: Kind, messages: list[dict[str, str]], *,
+                 use_cache: bool = True) -> LlmResult[BaseModel]:
         """One structured call; every outcome (hit, success, failure) is recorded once."""
         key = cache_key(model=self.model, kind=kind, messages=messages, params=self.params)
         if use_cache and self.cache is not None:
@@ -90,7 +116,8 @@ class LlmClient:
                 self.recorder.record_llm_call(LlmCall(
                     call_type=kind.value.call_type, model=self.model, duration_seconds=0.0,
                     cost=Decimal(0), cache_hit=True, cache_key=key))
-                return LlmResult(cached, key, True, Decimal(0), 0, 0)
+                reply = kind.value.model.model_validate(cached)
+                return LlmResult(reply, key, True, Decimal(0), 0, 0)
         started = time.monotonic()
         try:
             response = self.sdk.chat.completions.create(  # type: ignore[call-overload]
@@ -109,17 +136,17 @@ class LlmClient:
             raise InvalidResponse(NOT_A_COMPLETION)
         record = self._usage_record(kind, key, started, response)
         try:
-            data = _validated(kind, response)
+            result = LlmResult(_validated(kind, response), key, False, record.cost,
+                               record.prompt_tokens or 0, record.completion_tokens or 0)
         except LlmOutputError as exc:
             self.recorder.record_llm_call(_with_error(record, str(exc)))
             raise
         self.recorder.record_llm_call(record)
         if self.cache is not None:
-            self.cache.put(key, model=self.model, call_type=kind.value.call_type, response=data,
-                           prompt_tokens=record.prompt_tokens,
+            self.cache.put(key, model=self.model, call_type=kind.value.call_type,
+                           response=result.data, prompt_tokens=record.prompt_tokens,
                            completion_tokens=record.completion_tokens)
-        return LlmResult(data, key, False, record.cost, record.prompt_tokens or 0,
-                         record.completion_tokens or 0)
+        return result
 
     def _usage_record(self, kind: Kind, key: str, started: float, response: Any) -> LlmCall:
         usage = response.usage
@@ -175,7 +202,7 @@ def _map_sdk_error(exc: openai.OpenAIError) -> Exception:
     return InvalidResponse(f"LLM call failed: {type(exc).__name__}")
 
 
-def _validated(kind: Kind, response: Any) -> dict[str, Any]:
+def _validated(kind: Kind, response: Any) -> BaseModel:
     name = kind.value.schema_name
     if not getattr(response, "choices", None):
         raise LlmOutputError(f"{name}: the response has no choices",
@@ -211,8 +238,7 @@ def _validated(kind: Kind, response: Any) -> dict[str, Any]:
             "unpaired surrogate escapes."), answer=_sendable(content)) from None
     # masked: a model that repeats a credential (a prompt injection asking it to) cannot
     # carry it into a commit, a PR or the history
-    masked: dict[str, Any] = map_strings(data, redact)
-    return masked
+    return kind.value.model.model_validate(map_strings(data, redact))
 
 
 def _sendable(text: str | None) -> str | None:

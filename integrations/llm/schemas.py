@@ -1,14 +1,16 @@
-"""The three call kinds of the LLM wire contract, their strict JSON schemas and validators.
+"""The three call kinds of the LLM wire contract: their strict validators and JSON schemas.
 
 The schema name identifies the kind (`issue_spec`, `file_edits`, `new_file`). The history's
-`call_type` keeps the seed's vocabulary (spec_conversion, code_diff, new_file).
+`call_type` keeps the seed's vocabulary (spec_conversion, code_diff, new_file). Each JSON
+schema is built from its pydantic model, so what is asked for and what is accepted are one
+definition.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -35,34 +37,35 @@ class NewFile(_Strict):
     content: str
 
 
-def _object(properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": list(properties),
-            "additionalProperties": False}
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Strict structured outputs' form: every key required, no other key allowed."""
+    return {"type": "object",
+            "properties": {name: _value_schema(field.annotation)
+                           for name, field in model.model_fields.items()},
+            "required": list(model.model_fields), "additionalProperties": False}
 
 
-_STRING = {"type": "string"}
+def _value_schema(annotation: object) -> dict[str, Any]:
+    if annotation is str:
+        return {"type": "string"}
+    (item,) = get_args(annotation)  # list[Model], the only other field type of the contract
+    return {"type": "array", "items": _schema(item)}
 
 
 @dataclass(frozen=True)
 class CallKind:
     schema_name: str
     call_type: str
-    schema: dict[str, Any]
     model: type[_Strict]
 
     @property
     def response_format(self) -> dict[str, Any]:
         return {"type": "json_schema",
-                "json_schema": {"name": self.schema_name, "strict": True, "schema": self.schema}}
+                "json_schema": {"name": self.schema_name, "strict": True,
+                                "schema": _schema(self.model)}}
 
 
 class Kind(Enum):
-    ISSUE_SPEC = CallKind("issue_spec", "spec_conversion",
-                          _object({"spec_markdown": _STRING}), IssueSpec)
-    FILE_EDITS = CallKind(
-        "file_edits", "code_diff",
-        _object({"edits": {"type": "array", "items": _object({"search": _STRING,
-                                                               "replace": _STRING})},
-                 "summary": _STRING}),
-        FileEdits)
-    NEW_FILE = CallKind("new_file", "new_file", _object({"content": _STRING}), NewFile)
+    ISSUE_SPEC = CallKind("issue_spec", "spec_conversion", IssueSpec)
+    FILE_EDITS = CallKind("file_edits", "code_diff", FileEdits)
+    NEW_FILE = CallKind("new_file", "new_file", NewFile)

@@ -16,7 +16,6 @@ from editing import (
     EolStyle,
     FileTooLargeError,
     MatchKind,
-    NewFileEditsError,
     NoEditsError,
     NoMatchError,
     NoOpEditError,
@@ -24,7 +23,6 @@ from editing import (
     UnencodableTextError,
     apply_edits,
     create_file,
-    new_file_content,
 )
 from tests.editing.edit_samples import join, material_id, material_source
 
@@ -220,14 +218,3 @@ class TestCreateFile:
     def test_new_files_refuse_unencodable_text(self) -> None:
         with pytest.raises(UnencodableTextError, match="line 2"):
             create_file("// 주석\n😀\n", path="a.cpp", encoding="cp949")
-
-    def test_an_empty_search_means_the_whole_new_file(self) -> None:
-        assert new_file_content([Edit("", "int a;\n")]) == "int a;\n"
-
-    @pytest.mark.parametrize(
-        "edits", [[], [Edit("x", "y")], [Edit("", "a"), Edit("", "b")]],
-        ids=["none", "non-empty-search", "two-edits"],
-    )
-    def test_other_edit_lists_cannot_create_a_file(self, edits: list[Edit]) -> None:
-        with pytest.raises(NewFileEditsError, match="exactly one edit with an empty"):
-            new_file_content(edits)

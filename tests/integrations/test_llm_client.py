@@ -23,7 +23,7 @@ from db.models import LlmResponseCache
 from db.recorder import HistoryRecorder
 from integrations.llm import prompts
 from integrations.llm.client import LlmClient, LlmOutputError
-from integrations.llm.schemas import Kind
+from integrations.llm.schemas import EditPair, FileEdits, Kind
 from standins.faults import (
     Delay,
     Malformed,
@@ -128,6 +128,13 @@ SCHEMA_MISMATCHES = [
     (Kind.ISSUE_SPEC, {"spec_markdown": "x", "notes": "y"}, "notes: Extra inputs"),
     (Kind.FILE_EDITS, {"edits": [{"search": "a"}], "summary": "s"}, "edits.0.replace"),
     (Kind.FILE_EDITS, {"edits": "all of them", "summary": "s"}, "edits: Input should be"),
+    (Kind.FILE_EDITS, {"edits": ["a"], "summary": "s"}, "edits.0: Input should be an object"),
+    (Kind.FILE_EDITS, {"edits": [{"search": "a", "replace": None}], "summary": "s"},
+     "edits.0.replace: Input should be a valid string"),
+    (Kind.FILE_EDITS, {"edits": [{"search": "a", "replace": "b", "why": "c"}], "summary": "s"},
+     "edits.0.why: Extra inputs"),
+    (Kind.FILE_EDITS, {"edits": []}, "summary: Field required"),
+    (Kind.FILE_EDITS, {"edits": [], "summary": 1}, "summary: Input should be a valid string"),
     (Kind.NEW_FILE, {"body": "x"}, "content: Field required"),
 ]
 
@@ -264,6 +271,8 @@ class TestLlmResponseCache:
 
         assert len(scripted.requests) == 1
         assert (second.data, second.cache_hit, second.cost) == (EDITS, True, Decimal(0))
+        assert second.reply == first.reply == FileEdits(
+            edits=[EditPair(search="int x;", replace="int x = 1;")], summary="init x")
         assert second.cache_key == first.cache_key and len(first.cache_key) == 64
         miss, hit = llm_rows(recorder)
         assert (miss.cache_hit, hit.cache_hit) == (False, True)

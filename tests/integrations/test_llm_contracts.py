@@ -146,6 +146,19 @@ class TestTheReasoningEffortSetting:
         assert "\n" not in str(refused.value)
 
 
+class TestTheEditsSchema:
+    def test_it_is_built_from_the_model_as_the_servers_have_always_been_sent_it(self) -> None:
+        pair = {"type": "object", "properties": {"search": {"type": "string"},
+                                                 "replace": {"type": "string"}},
+                "required": ["search", "replace"], "additionalProperties": False}
+        assert Kind.FILE_EDITS.value.response_format == {"type": "json_schema", "json_schema": {
+            "name": "file_edits", "strict": True, "schema": {
+                "type": "object",
+                "properties": {"edits": {"type": "array", "items": pair},
+                               "summary": {"type": "string"}},
+                "required": ["edits", "summary"], "additionalProperties": False}}}
+
+
 class TestRolesAlternate:
     """The prompts pass vLLM's check for Mistral and Gemma templates."""
 
