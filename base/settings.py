@@ -7,6 +7,7 @@ Invalid values fail at start-up with `ConfigError`, whose message names the vari
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import time
 from ipaddress import ip_address
 from pathlib import Path
@@ -263,6 +264,12 @@ class Settings(BaseSettings):
     def report_recipients(self) -> list[str]:
         """`REPORT_EMAIL_TO` split on commas."""
         return [part.strip() for part in (self.report_email_to or "").split(",") if part.strip()]
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> Settings:
+        """Settings from these values, named as the environment variables are, over the
+        environment (no `.env` file): for code that configures the product itself."""
+        return cls(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
     def secret_values(self) -> list[str]:
         """The configured secret strings and the database passwords, for `redaction.install`."""

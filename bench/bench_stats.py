@@ -158,9 +158,10 @@ def main() -> None:
         from base.settings import Settings
         from tasks.runtime import Runtime, install_runtime
 
-        install_runtime(Runtime(Settings(
-            _env_file=None, DATABASE_URL=url.render_as_string(hide_password=False),
-            SDB_DATA_DIR=str(Path(d) / "data"), API_TOKEN=None), engine=engine))
+        os.environ.pop("API_TOKEN", None)
+        install_runtime(Runtime(Settings.from_values({
+            "DATABASE_URL": url.render_as_string(hide_password=False),
+            "SDB_DATA_DIR": str(Path(d) / "data")}), engine=engine))
         days = 30
         with TestClient(create_app()) as client:
             rollup = timed(lambda: client.get("/stats"))

@@ -23,6 +23,7 @@ from db import migrate
 from db.migrate import PROJECT_ROOT
 from db.session import masked, resolve_database_url
 from deployments.local_prefect import prefect_api_url
+from flows.run_result import RunResult
 from standins.openai_server import OpenAIStandin
 from tasks.runtime import Runtime, current_runtime, using_runtime
 
@@ -60,7 +61,7 @@ def canned_llm(settings: Settings, echo: Callable[[str], None]) -> Iterator[Sett
                                           "openai_api_key": SecretStr("canned-demo")})
 
 
-def run_demo(*, echo: Callable[[str], None]) -> None:
+def run_demo(*, echo: Callable[[str], None]) -> RunResult:
     runtime = current_runtime()
     settings = runtime.settings
     url = resolve_database_url(settings)
@@ -85,3 +86,4 @@ def run_demo(*, echo: Callable[[str], None]) -> None:
     if result.get("flow_run_id"):
         echo(f"flow run: {api.removesuffix('/api')}/runs/flow-run/{result['flow_run_id']}")
     echo(f"history: .venv/bin/sdb-agent history show {result['history_id']}")
+    return result

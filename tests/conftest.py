@@ -134,7 +134,7 @@ class ConfiguredRuntime:
                 self.values.pop(name, None)
             else:
                 self.values[name] = value
-        previous, self.runtime = self.runtime, Runtime(Settings(_env_file=None, **self.values))
+        previous, self.runtime = self.runtime, Runtime(Settings.from_values(self.values))
         install_runtime(self.runtime)
         if previous is not None:
             previous.close()

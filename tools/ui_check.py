@@ -20,9 +20,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from flows.run_result import RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".data" / "ui-check"
@@ -36,7 +39,7 @@ UNUSABLE = {"edits": [{"search": "this text is not in the file\n", "replace": "x
 class Run:
     label: str
     issue_key: str
-    result: dict[str, Any]
+    result: RunResult
     flow_run_id: str
 
 
@@ -67,7 +70,7 @@ def _settle_runtime(state: Path) -> None:
     for name in ("PREFECT_API_URL", "DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
                  "API_TOKEN"):
         os.environ.pop(name, None)
-    previous = install_runtime(Runtime(Settings(_env_file=None, SDB_DATA_DIR=str(state))))
+    previous = install_runtime(Runtime(Settings.from_values({"SDB_DATA_DIR": str(state)})))
     if previous is not None:
         previous.close()
 
@@ -129,8 +132,8 @@ def make_runs() -> list[Run]:
     from cli.runner import run_issue_now
 
     say("== the demo")
-    run_demo(echo=lambda line: say(f"   {line}"))
-    runs = [Run("demo", "MAT-101", {"outcome": "completed"}, _flow_run_of("MAT-101"))]
+    demo = run_demo(echo=lambda line: say(f"   {line}"))
+    runs = [Run("demo", "MAT-101", demo, _flow_run_of("MAT-101"))]
     plans: list[tuple[str, str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = [
         ("failing", "MAT-901", lambda path, reply: UNUSABLE),
         ("partial", "MAT-902",
