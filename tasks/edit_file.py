@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -44,6 +45,24 @@ from tasks.retry import BACKOFF, JITTER, database_hiccup
 DIFF_EXCERPT_CHARS = 600
 
 
+@dataclass(frozen=True)
+class _Applied:
+    """An attempt whose edit the engine applied and proved."""
+
+    edited: EditResult
+    summary: str
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """No attempt gave a usable edit; `error` is the last refusal, for the model and people."""
+
+    error: Exception
+
+
+_AttemptOutcome = _Applied | _Rejected
+
+
 def _excerpt(text: str, spec: str, budget: int) -> tuple[str, str]:
     window = build_window(text, spec, token_budget=budget)
     if window.whole_file:
@@ -70,13 +89,14 @@ class _Attempts:
 
 def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes | None,
              spec: str, default_encoding: str | None, feedback: list[Turn],
-             attempts: _Attempts) -> tuple[EditResult, str]:
+             attempts: _Attempts) -> _Applied:
     if original is None:
         created = llm.complete(Kind.NEW_FILE, new_file_messages(
             path=target.path, instructions=target.instructions, spec=spec, feedback=feedback))
         attempts.add(created)
-        return create_file(created.reply.content, path=target.path,
-                           encoding=target.encoding or default_encoding or "utf-8"), "new file"
+        return _Applied(create_file(created.reply.content, path=target.path,
+                                    encoding=target.encoding or default_encoding or "utf-8"),
+                        "new file")
     decoded = decide_encoding(original, configured=target.encoding,
                               default_encoding=default_encoding)
     excerpt, note = _excerpt(decoded.text, spec, settings.prompt_token_budget)
@@ -88,7 +108,7 @@ def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes
     edited = apply_edits(original, edits, path=target.path,
                          configured_encoding=target.encoding, default_encoding=default_encoding,
                          max_bytes=target.max_bytes)
-    return edited, result.reply.summary
+    return _Applied(edited, result.reply.summary)
 
 
 def _text_of(data: bytes | None, label: str | None, default_encoding: str | None) -> str | None:
@@ -100,7 +120,7 @@ def _text_of(data: bytes | None, label: str | None, default_encoding: str | None
 
 def _attempt(settings: Settings, llm: LlmClient, target: Target, original: bytes | None,
              spec: str, default_encoding: str | None,
-             attempts: _Attempts) -> tuple[EditResult, str] | Exception:
+             attempts: _Attempts) -> _AttemptOutcome:
     """Up to EDIT_ATTEMPTS answers, each failure fed back with the answer that met it; the
     edit, or the last error."""
     feedback: list[Turn] = []
@@ -115,13 +135,13 @@ def _attempt(settings: Settings, llm: LlmClient, target: Target, original: bytes
             error = exc
             feedback.append(Turn(exc.answer, exc.feedback))
         except (FileRefusedError, IntegrationError) as exc:
-            return exc
+            return _Rejected(exc)
         except EditError as exc:  # raised only once the model has answered
             error = exc
             feedback.append(Turn(attempts.answer, str(exc)))
         task_logger().warning("%s: attempt %d failed: %s", target.path, attempts.count,
                               str(error)[:300])
-    return error
+    return _Rejected(error)
 
 
 @task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
@@ -134,22 +154,21 @@ def edit_file(history_id: int, target: Target, original: bytes | None, spec: str
     action: Literal["created", "modified"] = "created" if original is None else "modified"
     attempts = _Attempts()
     if original is not None and len(original) > target.max_bytes:
-        result: tuple[EditResult, str] | Exception = FileTooLargeError(
-            f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}")
+        result: _AttemptOutcome = _Rejected(FileTooLargeError(
+            f"{target.path} is {len(original)} bytes, over its max_bytes {target.max_bytes}"))
     else:
         with file_slot(history_id, run.settings.max_file_concurrency), llm_slot(run.settings):
             result = _attempt(run.settings, run.llm(recorder), target, original, spec,
                               default_encoding, attempts)
-    if not isinstance(result, Exception):
-        edited, summary = result
-        return _applied(run, target, original, edited, summary, action, attempts,
+    if isinstance(result, _Applied):
+        return _applied(run, target, original, result.edited, result.summary, action, attempts,
                         default_encoding, recorder.failures, started)
-    error = str(result)
+    error = str(result.error)
     record_file(run.engine, history_id=history_id, task_run_id=current_task_run_id(),
                 path=target.path, action=action, outcome="failed", error_message=error,
                 original_content=_text_of(original, target.encoding, default_encoding)
                 if original is not None and len(original) <= target.max_bytes else None)
-    reason = for_people(result, attempts.count)
+    reason = for_people(result.error, attempts.count)
     failed = FileOutcome(path=target.path, status="failed", action=action, error=error,
                          reason=reason, attempts=attempts.count, tokens=attempts.tokens,
                          cost=attempts.cost, duration_seconds=time.monotonic() - started,

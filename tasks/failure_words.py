@@ -48,7 +48,7 @@ _WORDS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
-def for_people(error: BaseException | str, attempts: int) -> str:
+def for_people(error: BaseException, attempts: int) -> str:
     """One sentence: what went wrong, after how many answers of the model."""
     words = next((text for kind, text in _WORDS if isinstance(error, kind)),
                  "the file could not be changed")
