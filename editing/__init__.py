@@ -16,6 +16,8 @@ max_bytes=None) -> EditResult``
     Create a file from its whole content.
 ``decide_encoding(data, *, configured=None, default_encoding=None) -> DecodedFile``
     The encoding decision; its priority order is documented in :mod:`editing.encoding`.
+``EncodingLabel.parse(text)`` / ``str(label)``
+    The on-disk encoding as ``EditResult`` and history name it (``cp949``, ``utf-8+bom``).
 ``build_window(text, spec, *, token_budget) -> Window`` and ``estimate_tokens(text)``
     Line-numbered excerpts of a large file for the prompt.
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from editing.apply import EditResult, apply_edits, create_file
 from editing.edits import Edit
-from editing.encoding import DecodedFile, EncodingSource, decide_encoding
+from editing.encoding import DecodedFile, EncodingLabel, EncodingSource, decide_encoding
 from editing.eol import EolStyle
 from editing.errors import (
     AmbiguousEncodingError,
@@ -62,6 +64,7 @@ __all__ = [
     "EditError",
     "EditResult",
     "EncodingConfigError",
+    "EncodingLabel",
     "EncodingSource",
     "EolStyle",
     "FileRefusedError",

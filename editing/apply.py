@@ -9,7 +9,13 @@ from itertools import pairwise
 from editing.closest import closest_block
 from editing.diff import Change, unified_diff
 from editing.edits import Edit, check_edits
-from editing.encoding import DecodedFile, EncodingSource, codec_name, decide_encoding
+from editing.encoding import (
+    DecodedFile,
+    EncodingLabel,
+    EncodingSource,
+    codec_name,
+    decide_encoding,
+)
 from editing.eol import EolStyle, NormalizedText, eol_style
 from editing.errors import (
     AmbiguousIndentationError,
@@ -100,7 +106,7 @@ def create_file(
     diff, hunks = unified_diff("", [Change(0, 0, lf_text)], path=path, created=True)
     return EditResult(
         path=path, data=data, diff=diff, edit_count=1, hunk_count=hunks,
-        original_encoding=None, final_encoding=f"{codec}+bom" if bom else codec,
+        original_encoding=None, final_encoding=str(EncodingLabel(codec, bom)),
         encoding_source=EncodingSource.CONFIGURED, encoding_reason=decoded.reason,
         eol=eol_style(text), bom=bom, match_kinds=(MatchKind.EXACT,), created=True,
     )

@@ -68,6 +68,28 @@ class EncodingSource(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class EncodingLabel:
+    """An on-disk encoding as history stores it (``cp949``, ``utf-16-le+bom``, ``ascii``):
+    typed, so no caller parses the ``+bom`` suffix itself."""
+
+    codec: str
+    bom: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> EncodingLabel:
+        return cls(text.removesuffix("+bom"), text.endswith("+bom"))
+
+    def __str__(self) -> str:
+        return f"{self.codec}+bom" if self.bom else self.codec
+
+    @property
+    def reread_as(self) -> str | None:
+        """The encoding to configure to decode such bytes again; None when their BOM or
+        their being pure ASCII lets :func:`decide_encoding` find it as it did."""
+        return None if self.bom or self.codec == "ascii" else self.codec
+
+
+@dataclass(frozen=True, slots=True)
 class DecodedFile:
     """A file's text and the exact recipe that turns it back into the same bytes."""
 
@@ -83,7 +105,7 @@ class DecodedFile:
         """Human name of the on-disk encoding, e.g. ``cp949`` or ``utf-16-le+bom``."""
         if self.source is EncodingSource.ASCII_DEFAULT:
             return "ascii"
-        return f"{self.codec}+bom" if self.bom else self.codec
+        return str(EncodingLabel(self.codec, bool(self.bom)))
 
 
 def decide_encoding(

@@ -26,6 +26,7 @@ from editing import (
     Edit,
     EditError,
     EditResult,
+    EncodingLabel,
     FileRefusedError,
     FileTooLargeError,
     apply_edits,
@@ -114,7 +115,7 @@ def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes
 def _text_of(data: bytes | None, label: str | None, default_encoding: str | None) -> str | None:
     if data is None:
         return None
-    configured = None if not label or "+bom" in label or label == "ascii" else label
+    configured = EncodingLabel.parse(label).reread_as if label else None
     return decide_encoding(data, configured=configured, default_encoding=default_encoding).text
 
 

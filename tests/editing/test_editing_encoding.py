@@ -11,9 +11,11 @@ from editing import (
     BinaryFileError,
     Edit,
     EncodingConfigError,
+    EncodingLabel,
     EncodingSource,
     UndecodableFileError,
     apply_edits,
+    create_file,
     decide_encoding,
 )
 from tests.editing.edit_samples import join, material_source
@@ -155,3 +157,25 @@ class TestTwoReadings:
     ])
     def test_a_single_reading_is_not_marked(self, data: bytes, default: str | None) -> None:
         assert decide_encoding(data, default_encoding=default).alternative is None
+
+
+class TestEncodingLabel:
+    @pytest.mark.parametrize("text", ["cp949", "utf-8+bom", "utf-16-le+bom", "ascii"])
+    def test_the_stored_form_parses_and_prints_unchanged(self, text: str) -> None:
+        assert str(EncodingLabel.parse(text)) == text
+
+    def test_the_bom_is_a_flag_beside_the_codec(self) -> None:
+        assert EncodingLabel.parse("utf-16-le+bom") == EncodingLabel("utf-16-le", bom=True)
+        assert EncodingLabel.parse("cp949") == EncodingLabel("cp949", bom=False)
+
+    @pytest.mark.parametrize(("text", "configured"),
+                             [("cp949", "cp949"), ("utf-8+bom", None), ("ascii", None)])
+    def test_bytes_are_reread_as_the_codec_unless_a_bom_or_ascii_decides(
+        self, text: str, configured: str | None
+    ) -> None:
+        assert EncodingLabel.parse(text).reread_as == configured
+
+    def test_files_read_and_written_name_their_bom_the_same_way(self) -> None:
+        decoded = decide_encoding(codecs.BOM_UTF16_LE + "int a;\n".encode("utf-16-le"))
+        assert decoded.label == "utf-16-le+bom"
+        assert create_file("x\n", path="a", encoding="utf-8-sig").final_encoding == "utf-8+bom"
