@@ -19,4 +19,4 @@ def convert_spec(history_id: int, issue: Issue) -> str:
     with llm_slot(run.settings):
         result = run.llm(run.recorder()).complete(Kind.ISSUE_SPEC, spec_messages(
             issue_key=issue.key, summary=issue.summary, description=issue.description))
-    return str(result.data["spec_markdown"]).strip()
+    return result.reply.spec_markdown.strip()
