@@ -51,7 +51,7 @@ _BRANCH_PREFIX = re.compile(r"([A-Za-z0-9_][A-Za-z0-9._-]*/?)*")
 
 SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
                   "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
-                  "jira_personal_access_token",
+                  "jira_personal_access_token", "bitbucket_webhook_secret",
                   "smtp_password", "api_token", "local_prefect_database_url", "database_url")
 
 
@@ -130,6 +130,21 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(default=8, ge=1)
     bitbucket_requests_per_hour: int = Field(default=1000, ge=1)
 
+    # working with the team (README "Working with the team")
+    jira_feedback: Literal["comment", "off"] = "comment"
+    jira_transition_on_pr: str | None = None
+    jira_transition_on_failure: str | None = None
+    jira_account_id: str | None = None  # the agent's Jira account; else asked of /myself
+    agent_command_prefix: str = Field(default="/sdb", min_length=1, max_length=20)
+    agent_mention: str = Field(default="@sdb-agent", min_length=2, max_length=60)
+    bitbucket_webhook_secret: SecretStr | None = None
+    reviewers_allowed: str = ""
+    approval_mode: Literal["off", "spec"] = "off"
+    approval_timeout_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    pr_draft: bool = False
+    pr_reviewers: str = ""
+    reviewer_map: Path | None = None
+
     # maintenance (flows/maintenance.py; README "Maintenance")
     cost_budget_daily_usd: float | None = Field(default=None, gt=0)
     report_timezone: str = "UTC"
@@ -161,7 +176,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("cost_budget_daily_usd", "llm_reasoning_effort", "pricing_file",
-                     mode="before")
+                     "jira_transition_on_pr", "jira_transition_on_failure", "jira_account_id",
+                     "reviewer_map", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """compose's `${X:-}` passes "": unset (an empty path would read as `.`)."""
@@ -191,7 +207,7 @@ class Settings(BaseSettings):
         return _postgresql_url(value, driver="postgresql+asyncpg",
                                example="postgresql+asyncpg://user:pass@host/db")
 
-    @field_validator("jira_webhook_secret")
+    @field_validator("jira_webhook_secret", "bitbucket_webhook_secret")
     @classmethod
     def _webhook_secret_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -259,6 +275,16 @@ class Settings(BaseSettings):
     @property
     def webhook_issue_type_set(self) -> frozenset[str]:
         return self._listed(self.webhook_issue_types)
+
+    @property
+    def reviewers_allowed_set(self) -> frozenset[str]:
+        """`REVIEWERS_ALLOWED` split on commas: Bitbucket account ids or nicknames."""
+        return self._listed(self.reviewers_allowed)
+
+    @property
+    def pr_reviewer_list(self) -> list[str]:
+        """`PR_REVIEWERS` split on commas: Bitbucket account UUIDs, in the order given."""
+        return [part.strip() for part in self.pr_reviewers.split(",") if part.strip()]
 
     @property
     def report_recipients(self) -> list[str]:

@@ -107,7 +107,7 @@ def run_plain(n: int, *, concurrent: bool) -> None:
 
     from base.targets import load_targets
     from db import issue_runs
-    from flows.process_issue import spec_hash
+    from flows.spec_hash import spec_hash
     from integrations.jira import parse_issue
     from tasks.branch import branch_name, ensure_branch
     from tasks.commit import commit_changes

@@ -44,6 +44,13 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class RunKind(StrEnum):
+    """What a run does: turn an issue into a PR, or revise that PR after a review comment."""
+
+    ISSUE = "issue"
+    REVISION = "revision"
+
+
 ISSUE_STATUSES: tuple[str, ...] = tuple(status.value for status in RunStatus)
 ACTIVE_STATUSES: tuple[str, ...] = (RunStatus.QUEUED.value, RunStatus.PROCESSING.value)
 FILE_ACTIONS = ("modified", "created", "deleted")
@@ -72,6 +79,8 @@ class IssueProcessingHistory(Base):
     __table_args__ = (
         CheckConstraint(_in("status", ISSUE_STATUSES), name="check_status"),
         CheckConstraint("modified_files_count >= 0", name="check_modified_files_count"),
+        CheckConstraint(_in("run_kind", tuple(kind.value for kind in RunKind)),
+                        name="check_run_kind"),
         Index("idx_iph_issue_key", "issue_key"),
         Index("idx_iph_status", "status"),
         Index("idx_iph_created_at", text("created_at DESC")),
@@ -90,6 +99,7 @@ class IssueProcessingHistory(Base):
             postgresql_where=text(_in("status", ACTIVE_STATUSES)),
         ),
         Index("idx_iph_flow_run_id", "flow_run_id"),
+        Index("idx_iph_parent_history_id", "parent_history_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,6 +119,10 @@ class IssueProcessingHistory(Base):
     flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     spec_hash: Mapped[str | None] = mapped_column(String(64))
     heartbeat_at: Mapped[datetime | None]
+    run_kind: Mapped[str] = mapped_column(String(20), server_default=RunKind.ISSUE.value)
+    parent_history_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="CASCADE"))
+    jira_comment_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class _RunChild:
@@ -197,6 +211,31 @@ class BitbucketApiHistory(_RunChild, Base):
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
+    api_method: Mapped[str] = mapped_column(String(10))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int | None]
+    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
+    attempt: Mapped[int] = mapped_column(server_default="1")
+    rate_limit: Mapped[dict[str, Any] | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class JiraApiHistory(Base):
+    """One Jira call of a run (comments, transitions, issue reads), as the git host's calls
+    are recorded; few per run, so not partitioned."""
+
+    __tablename__ = "jira_api_history"
+    __table_args__ = (
+        CheckConstraint(_in("api_method", API_METHODS), name="check_api_method"),
+        Index("idx_jah_history_id", "history_id"),
+        Index("idx_jah_created_at", text("created_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = _created_at()
+    history_id: Mapped[int] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="CASCADE"))
+    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     api_method: Mapped[str] = mapped_column(String(10))
     endpoint: Mapped[str] = mapped_column(String(500))
     status_code: Mapped[int | None]

@@ -22,7 +22,8 @@ STATEMENT_TIMEOUT = "60s"
 BATCH_SIZE = 5000
 ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
 RETENTION_TABLES = (
-    *PARTITIONED_TABLES, "issue_processing_history", "webhook_delivery", "llm_response_cache",
+    *PARTITIONED_TABLES, "issue_processing_history", "jira_api_history", "webhook_delivery",
+    "llm_response_cache",
 )
 
 

@@ -10,8 +10,6 @@ rerun take over a run whose process was killed; hooks fail the row if the flow c
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import uuid
 from datetime import timedelta
@@ -33,6 +31,7 @@ from db import issue_runs
 from db.migrate import require_current_schema
 from flows.recorded_issue_run import IssueRunRecord, recorded_issue_run
 from flows.run_result import RunResult, add_costs
+from flows.spec_hash import spec_hash
 from integrations.jira import Issue, parse_issue
 from tasks.artifacts import FileProgress, publish_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
@@ -59,13 +58,6 @@ def _run_name() -> str:
 def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     message = f"flow run {state.name}: {state.message or 'no message'}"
     issue_runs.fail_active_for_flow_run(current_runtime().engine, flow_run.id, message)
-
-
-def spec_hash(issue: Issue, targets: TargetsConfig, model: str) -> str:
-    """Identifies the issue content that matters: same hash, same PR."""
-    material = {"summary": issue.summary, "description": issue.description,
-                "targets": targets.digest, "model": model}
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
