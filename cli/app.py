@@ -156,7 +156,7 @@ def process(
     result = run_issue_now(issue=payload, issue_key=issue_key, force=force)
     for line in describe_result(result):
         typer.echo(line)
-    if result.get("outcome") in {"failed", "refused"}:
+    if result.get("outcome") in {"failed", "refused", "rejected"}:
         raise typer.Exit(1)
 
 

@@ -14,6 +14,8 @@ def describe_result(result: RunResult) -> list[str]:
         return lines
     if outcome == "refused":
         return [*lines, f"reason: {result.get('reason')}"]
+    if outcome == "rejected":
+        return [*lines, f"not approved: {result.get('error')}; nothing was edited"]
     lines.append(f"branch: {result.get('branch')}")
     if result.get("commit"):
         reused = " (already on the branch, no new commit)" if result.get("commit_reused") else ""

@@ -29,6 +29,7 @@ from base.settings import Settings
 from base.targets import TargetsConfig, load_targets
 from db import issue_runs
 from db.migrate import require_current_schema
+from flows.approval import ApprovalDecision, await_spec_approval
 from flows.recorded_issue_run import IssueRunRecord, recorded_issue_run
 from flows.run_result import RunResult, add_costs
 from flows.spec_hash import spec_hash
@@ -121,6 +122,9 @@ def final_state(result: RunResult) -> State:
     if outcome in ("failed", "refused"):
         reason = result.get("error") or result.get("reason") or outcome
         return Failed(message=str(reason), data=result)
+    if outcome == "rejected":
+        return Failed(name="Rejected", data=result,
+                      message=f"{result.get('error')}; nothing was edited")
     if outcome == "already_completed":
         return Completed(name="AlreadyCompleted", data=result, message=(
             f"history #{result['history_id']} already made {result.get('pr_url')}"))
@@ -159,6 +163,10 @@ def _process(settings: Settings, engine: Engine, record: IssueRunRecord, issue: 
     history_id = record.history_id
     base, originals = read_targets(history_id, targets.targets, settings.max_file_concurrency)
     spec_future = convert_spec.submit(history_id, issue)
+    if settings.approval_mode == "spec":  # before the branch and any edit are paid for
+        decision = await_spec_approval(settings, issue.key, spec_future.result())
+        if not decision.approved:
+            return _finish_rejected(engine, record, issue, spec_future.result(), decision)
     name = branch_name(settings.branch_prefix, issue.key, issue.summary)
     branch_future = ensure_branch.submit(history_id, name, base)
     edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(spec_future),
@@ -244,6 +252,17 @@ def _finish_failed(engine: Engine, record: IssueRunRecord, issue: Issue,
                                               costs, time.monotonic() - started, None, reason))
     get_run_logger().error("%s: %s", issue.key, reason)
     return {**result, "error": reason}
+
+
+def _finish_rejected(engine: Engine, record: IssueRunRecord, issue: Issue, spec: str,
+                     decision: ApprovalDecision) -> RunResult:
+    """Rejected or not approved in time: no branch, no commit; the spec's cost is kept."""
+    result: RunResult = {"outcome": "rejected", "history_id": record.history_id,
+                         "spec_markdown": spec, "branch": None, "files": []}
+    add_costs(result, issue_runs.run_costs(engine, record.history_id))
+    record.failed(result, decision.reason, branch=None)
+    get_run_logger().warning("%s: %s; nothing was edited", issue.key, decision.reason)
+    return {**result, "error": decision.reason}
 
 
 def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], costs: issue_runs.RunCosts,

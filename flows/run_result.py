@@ -7,7 +7,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from db.issue_runs import RunCosts
 
-Outcome = Literal["completed", "failed", "refused", "already_completed", "already_processing"]
+Outcome = Literal["completed", "failed", "refused", "rejected", "already_completed",
+                  "already_processing"]
 
 
 class PullRequestInfo(TypedDict):
