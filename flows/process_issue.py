@@ -33,7 +33,8 @@ from flows.approval import ApprovalDecision, await_spec_approval
 from flows.recorded_issue_run import IssueRunRecord, recorded_issue_run
 from flows.run_result import RunResult, add_costs
 from flows.spec_hash import spec_hash
-from integrations.jira import Issue, parse_issue
+from integrations.jira import Issue, clarified, parse_issue
+from integrations.jira_identity import agent_ids
 from tasks.artifacts import FileProgress, publish_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
@@ -95,6 +96,8 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> Ru
     if issue is None and issue_key is None:
         raise ValueError("give the issue JSON or its key")
     parsed = parse_issue(issue) if issue is not None else fetch_issue_by_key(str(issue_key))
+    if parsed.comments:  # whose they are matters only when there are some
+        parsed = clarified(parsed, agent_ids(settings), settings.agent_command_prefix)
     if parsed.project:
         _tag_run_with_project(parsed.project)
     if not parsed.summary and not parsed.description:

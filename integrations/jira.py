@@ -3,12 +3,19 @@
 The description is wiki markup in REST v2 shapes (admin webhooks, Automation bodies, Jira
 Data Center) and an ADF document in REST v3 (Jira Cloud); both become the same
 Markdown-like text (`integrations.adf`, `integrations.wiki`), so the LLM reads what the
-reporter formatted, not markup. The raw payload is kept for `issue_data`.
+reporter formatted, not markup; comment bodies too. The raw payload is kept for `issue_data`.
+
+Comments come in the REST issue's `fields.comment` (`{"comments": [...], "total", ...}`,
+"Get issue", developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/), each
+`{id, author, body, created}`; Cloud names a person by `accountId`, Data Center by `name` and
+`key`. Jira's `jira:issue_*` webhooks carry no comments ("Deprecation notice - removal of
+comment object data in jira:issue_* webhooks", developer.atlassian.com/cloud/jira/platform/),
+so `Issue.comments_read` says whether the body had them at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 import requests
@@ -23,6 +30,10 @@ from integrations.wiki import wiki_to_text
 
 MAX_SUMMARY = 255  # Jira's own limit on a summary
 MAX_ISSUE_BYTES = 5 * 1024 * 1024
+# What of the comments reaches the prompt (and the spec hash): the newest 20 clarifications,
+# each cut at 4,000 characters, so a long thread costs at most some 80,000 characters.
+MAX_CLARIFICATIONS = 20
+MAX_CLARIFICATION_CHARS = 4000
 
 
 def _storable(value: str) -> str:
@@ -38,6 +49,32 @@ class _Named(BaseModel):
     name: Annotated[Storable, Field(max_length=255)] | None = None
 
 
+class _Account(BaseModel):
+    """A person: `accountId` on Cloud, `name` and `key` on Data Center."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    account_id: Annotated[Storable, Field(max_length=128)] | None = Field(
+        default=None, alias="accountId")
+    key: Annotated[Storable, Field(max_length=255)] | None = None
+    name: Annotated[Storable, Field(max_length=255)] | None = None
+
+    def ids(self) -> frozenset[str]:
+        return frozenset(i for i in (self.account_id, self.key, self.name) if i)
+
+
+class _Comment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: Annotated[Storable, Field(max_length=64)] | int | None = None
+    author: _Account | None = None
+    body: Storable | dict[str, Any] | None = None
+    created: Annotated[Storable, Field(max_length=64)] | None = None
+
+
+class _CommentPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    comments: list[_Comment] = Field(default_factory=list)
+
+
 class _Fields(BaseModel):
     """The issue fields the agent reads, typed as Jira's REST v2 and v3 issue bodies are."""
 
@@ -47,12 +84,23 @@ class _Fields(BaseModel):
     labels: list[Annotated[Storable, Field(max_length=255)]] | None = None
     project: _Named | None = None
     issuetype: _Named | None = None
+    comment: _CommentPage | None = None
 
 
 class _IssueBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     key: str  # checked before validation, with the message Jira's users know
     fields: _Fields | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment as text; `author_ids` are every id Jira gave its author."""
+
+    id: str
+    author_ids: frozenset[str]
+    text: str
+    created: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +112,64 @@ class Issue:
     labels: tuple[str, ...] = ()
     project: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    comments: tuple[Comment, ...] = ()
+    comments_read: bool = False  # the body had `fields.comment` (a webhook body has not)
+    clarifications: tuple[str, ...] = ()  # set by `clarified`: what the prompt and hash read
+
+
+def _text(body: str | dict[str, Any] | None) -> str:
+    """ADF (REST v3) or wiki markup (REST v2, webhooks) as the same Markdown-like text."""
+    return (adf_to_text(body) if isinstance(body, dict) else wiki_to_text(body or "")).strip()
+
+
+def _comment(comment: _Comment) -> Comment:
+    return Comment(id=str(comment.id or ""), text=_text(comment.body),
+                   author_ids=comment.author.ids() if comment.author else frozenset(),
+                   created=comment.created or "")
+
+
+def parse_comment(payload: Any) -> Comment:
+    """A comment object (a `comment_created` event's `comment`); InvalidResponse naming the
+    field when it is not shaped as Jira sends it."""
+    try:
+        check_json(payload, "comment")
+        return _comment(_Comment.model_validate(payload))
+    except UnstorableInput as exc:
+        raise InvalidResponse(str(exc)) from None
+    except ValidationError as exc:
+        raise InvalidResponse(f"comment.{_first_error(exc)}") from None
+
+
+def account_ids(payload: Any, where: str) -> frozenset[str]:
+    """Every id of a user object (`user` of an event, `/myself`); InvalidResponse naming
+    `where` when it is not shaped as Jira sends it."""
+    try:
+        check_json(payload, where)
+        return _Account.model_validate(payload).ids()
+    except UnstorableInput as exc:
+        raise InvalidResponse(str(exc)) from None
+    except ValidationError as exc:
+        raise InvalidResponse(f"{where}.{_first_error(exc)}") from None
+
+
+def command_of(text: str, prefix: str) -> str | None:
+    """The command word of a comment whose first line is `<prefix> <word> ...` (lowercase),
+    "" for the bare prefix, None for any other comment."""
+    first = text.lstrip().split("\n", 1)[0].split()
+    if not first or first[0].lower() != prefix.lower():
+        return None
+    return first[1].lower() if len(first) > 1 else ""
+
+
+def clarified(issue: Issue, agent_ids: frozenset[str], prefix: str) -> Issue:
+    """The issue with its clarifications: people's comments, oldest first, without the
+    agent's own (`agent_ids`), commands and empty ones; bounded as MAX_CLARIFICATIONS says."""
+    people = [c for c in issue.comments if c.text and not (c.author_ids & agent_ids)
+              and command_of(c.text, prefix) is None]
+    kept = people[-MAX_CLARIFICATIONS:]
+    texts = tuple(c.text if len(c.text) <= MAX_CLARIFICATION_CHARS
+                  else c.text[:MAX_CLARIFICATION_CHARS] + " …[cut]" for c in kept)
+    return replace(issue, clarifications=texts)
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -93,15 +199,14 @@ def parse_issue(payload: Any) -> Issue:
     except ValidationError as exc:
         raise InvalidResponse(_first_error(exc)) from None
     fields = body.fields or _Fields()
-    description = fields.description
-    text = adf_to_text(description) if isinstance(description, dict) else wiki_to_text(
-        description or "")
     return Issue(
-        key=body.key, summary=(fields.summary or "").strip(), description=text.strip(),
+        key=body.key, summary=(fields.summary or "").strip(),
+        description=_text(fields.description),
         issue_type=fields.issuetype.name if fields.issuetype else None,
         labels=tuple(fields.labels or ()),
         project=(fields.project.key if fields.project else None) or body.key.split("-")[0],
-        raw=payload)
+        raw=payload, comments_read=fields.comment is not None,
+        comments=tuple(_comment(c) for c in fields.comment.comments) if fields.comment else ())
 
 
 def fetch_issue(site: JiraSite, key: str, *, timeout: float = 15.0) -> Issue:

@@ -18,5 +18,6 @@ def convert_spec(history_id: int, issue: Issue) -> str:
     run = run_context(history_id)
     with llm_slot(run.settings):
         result = run.llm(run.recorder()).complete(Kind.ISSUE_SPEC, spec_messages(
-            issue_key=issue.key, summary=issue.summary, description=issue.description))
+            issue_key=issue.key, summary=issue.summary, description=issue.description,
+            clarifications=issue.clarifications))
     return result.reply.spec_markdown.strip()

@@ -14,6 +14,7 @@ describes what to change, never which files may change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 Message = dict[str, str]
@@ -51,14 +52,17 @@ class Turn:
     error: str
 
 
-def spec_messages(*, issue_key: str, summary: str, description: str) -> list[Message]:
-    return [
-        {"role": "system", "content": SYSTEM_SPEC},
-        {
-            "role": "user",
-            "content": f"Issue {issue_key}: {summary}\n\n<issue>\n{description}\n</issue>",
-        },
-    ]
+def spec_messages(*, issue_key: str, summary: str, description: str,
+                  clarifications: Sequence[str] = ()) -> list[Message]:
+    """The issue, then people's comments on it, oldest first: a later comment may correct
+    the description, and the model should know which came last. Without comments the
+    prompt is what it always was."""
+    content = f"Issue {issue_key}: {summary}\n\n<issue>\n{description}\n</issue>"
+    if clarifications:
+        content += ("\n\nComments on the issue, oldest first (clarifications by its people; "
+                    "where they contradict the description, the latest wins):" + "".join(
+                        f"\n<comment>\n{text}\n</comment>" for text in clarifications))
+    return [{"role": "system", "content": SYSTEM_SPEC}, {"role": "user", "content": content}]
 
 
 def edit_messages(
