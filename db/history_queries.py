@@ -96,7 +96,18 @@ def run_detail(engine: Engine, history_id: int, *,
             children[name] = [dict(r) for r in conn.execute(
                 select(*columns).where(model.history_id == history_id)
                 .order_by(model.created_at, model.id)).mappings()]
+        children["revisions"] = [dict(r) for r in conn.execute(text(_REVISIONS),
+                                                               {"id": history_id}).mappings()]
     return {**dict(run), **children}
+
+
+_REVISIONS = """
+SELECT r.id, r.status, r.created_at, r.completed_at, r.modified_files_count, r.error_message,
+       (r.issue_data->>'comment_id')::bigint AS comment_id,
+       r.result_data->>'commit' AS commit
+FROM issue_processing_history r
+WHERE r.parent_history_id = :id AND r.run_kind = 'revision'
+ORDER BY r.created_at, r.id"""
 
 
 _FILE_HISTORY = text("""

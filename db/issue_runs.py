@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, 
 from sqlalchemy.exc import IntegrityError
 
 from base import clock
-from db.models import ACTIVE_STATUSES, IssueProcessingHistory, RunStatus
+from db.models import ACTIVE_STATUSES, IssueProcessingHistory, RunKind, RunStatus
 from db.models import LlmCallHistory as Call
 
 Run = IssueProcessingHistory
@@ -281,3 +281,69 @@ def run_costs(engine: Engine, history_id: int) -> RunCosts:
         ).one()
     cost, unpriced, tokens, calls, hits = (value or 0 for value in row)  # COALESCE, count()
     return RunCosts(Decimal(cost), int(unpriced), int(tokens), int(calls), int(hits))
+
+
+@dataclass(frozen=True)
+class OpenedPullRequest:
+    """The issue run that opened a pull request: what a revision of it builds on."""
+
+    history_id: int
+    issue_key: str
+    branch_name: str | None
+
+
+def run_for_pull_request(engine: Engine, pr_url: str) -> OpenedPullRequest | None:
+    """The newest completed issue run whose PR is `pr_url`, or None: not a PR we opened."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Run.id, Run.issue_key, Run.branch_name)
+            .where(Run.pr_url == pr_url, Run.run_kind == RunKind.ISSUE,
+                   Run.status == RunStatus.COMPLETED)
+            .order_by(Run.id.desc()).limit(1)
+        ).first()
+    return OpenedPullRequest(row.id, row.issue_key, row.branch_name) if row else None
+
+
+def claim_revision(engine: Engine, *, parent: OpenedPullRequest, comment_id: int,
+                   summary: str, request_data: dict[str, Any], flow_run_id: uuid.UUID | None,
+                   pr_url: str, lease: timedelta) -> Claim:
+    """The `processing` revision run of one review comment, linked to the run that opened the
+    PR. A comment is revised once ("already_completed" names the run that took it); while
+    another run of the issue is active the claim is "already_processing" (one active run per
+    issue key, as for issue runs), unless that run stopped beating for over `lease`."""
+    taken = (Run.parent_history_id == parent.history_id) & (Run.run_kind == RunKind.REVISION) \
+        & (Run.issue_data["comment_id"].astext == str(comment_id))
+    with engine.begin() as conn:
+        done = conn.execute(select(Run.id, Run.pr_url).where(taken).limit(1)).first()
+        if done is not None:
+            return Claim("already_completed", int(done.id), done.pr_url)
+        _fail_active(conn, (Run.issue_key == parent.issue_key)
+                     & (_last_sign_of_life() < _now() - lease),
+                     f"abandoned: no heartbeat for over {lease}; taken over by a revision")
+    now = _now()
+    try:
+        with engine.begin() as conn:
+            history_id = conn.execute(insert(Run).values(
+                issue_key=parent.issue_key, issue_summary=summary, status=RunStatus.PROCESSING,
+                started_at=now, heartbeat_at=now, issue_data={**request_data,
+                                                              "comment_id": comment_id},
+                flow_run_id=flow_run_id, run_kind=RunKind.REVISION,
+                parent_history_id=parent.history_id, branch_name=parent.branch_name,
+                pr_url=pr_url).returning(Run.id)).scalar_one()
+    except IntegrityError:
+        with engine.connect() as conn:
+            active = conn.execute(select(Run.id).where(
+                Run.issue_key == parent.issue_key, Run.status.in_(ACTIVE_STATUSES))).first()
+        if active is None:  # it finished between our insert and this read
+            return claim_revision(engine, parent=parent, comment_id=comment_id, summary=summary,
+                                  request_data=request_data, flow_run_id=flow_run_id,
+                                  pr_url=pr_url, lease=lease)
+        return Claim("already_processing", int(active.id))
+    return Claim("claimed", int(history_id))
+
+
+def issue_data(engine: Engine, history_id: int) -> dict[str, Any]:
+    """The issue JSON a run was claimed with (empty when it has none)."""
+    with engine.connect() as conn:
+        data = conn.execute(select(Run.issue_data).where(Run.id == history_id)).scalar()
+    return data if isinstance(data, dict) else {}

@@ -15,8 +15,9 @@ from prefect.exceptions import ObjectNotFound
 from base.errors import ConfigError
 
 # flow name == deployment name for each (tests/test_packaging.py holds prefect.yaml to it)
-DEPLOYMENT_NAMES = ("process-issue", "create-partitions", "backup-database",
-                    "cleanup-retention", "daily-cost-report", "reap-stale-runs")
+DEPLOYMENT_NAMES = ("process-issue", "revise-pull-request", "create-partitions",
+                    "backup-database", "cleanup-retention", "daily-cost-report",
+                    "reap-stale-runs")
 
 
 def registered_pools() -> dict[str, str | None]:

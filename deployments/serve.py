@@ -29,6 +29,7 @@ from deployments.local_prefect import prefect_api_url
 from deployments.maintenance_schedules import maintenance_deployments, runner_deployment
 from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, registered_pools
 from flows.process_issue import process_issue
+from flows.revise_pull_request import revise_pull_request
 from tasks.limits import ensure_limits
 from tasks.runtime import current_runtime
 
@@ -47,6 +48,13 @@ def process_issue_deployment(settings: Settings) -> RunnerDeployment:
     return runner_deployment(process_issue.to_deployment(
         name="process-issue", concurrency_limit=settings.max_concurrent_runs,
         description="One Jira issue becomes one branch, one commit and one PR."))
+
+
+def revise_pull_request_deployment(settings: Settings) -> RunnerDeployment:
+    return runner_deployment(revise_pull_request.to_deployment(
+        name="revise-pull-request", concurrency_limit=settings.max_concurrent_runs,
+        description="A review comment on the agent's PR becomes one follow-up commit and a "
+                    "reply."))
 
 
 def refuse_open_webhook(settings: Settings) -> None:
@@ -109,7 +117,7 @@ def serve_forever(settings: Settings) -> None:
 def _serve_with_runner(settings: Settings, http: uvicorn.Server, listener: socket.socket,
                        api: str) -> None:
     refuse_pool_deployments()
-    deployments = [process_issue_deployment(settings),
+    deployments = [process_issue_deployment(settings), revise_pull_request_deployment(settings),
                    *maintenance_deployments(settings=settings)]
     for deployment in deployments:  # registered before the webhook can name one
         deployment.apply()

@@ -16,10 +16,11 @@ import requests.auth
 from base.errors import Conflict, InvalidResponse, NotFound, PathRefused
 from base.recording import ApiRecorder
 from base.repo_paths import checked_repo_path
+from integrations import bitbucket_comments
 from integrations.bitbucket_http import BitbucketHttp
 from integrations.bitbucket_source import commit_form, upload_attribute
 from integrations.bitbucket_wire import field, json_object, quoted, raise_for_status, segment
-from integrations.git_host import BranchRef, PullRequest
+from integrations.git_host import BranchRef, PullRequest, PullRequestOptions
 from integrations.http_retry import RetryPolicy
 from integrations.http_transport import Transport
 
@@ -178,11 +179,16 @@ class BitbucketClient:
         return None
 
     def create_pull_request(self, *, branch: str, destination: str, title: str,
-                            description: str) -> PullRequest:
+                            description: str,
+                            options: PullRequestOptions | None = None) -> PullRequest:
+        """OpenAPI pullrequest: `draft` opens it as a draft; `reviewers` are accounts, named
+        by `uuid` (`{...}`) or `account_id`."""
+        options = options or PullRequestOptions()
         data = self._object("POST", "/pullrequests", ok=(200, 201), json={
             "title": title, "description": description,
             "source": {"branch": {"name": branch}},
-            "destination": {"branch": {"name": destination}}, "close_source_branch": True})
+            "destination": {"branch": {"name": destination}}, "close_source_branch": True,
+            "draft": options.draft, "reviewers": [_account(r) for r in options.reviewers]})
         return _pull_request(data)
 
     def update_pull_request(self, pr: PullRequest, *, title: str,
@@ -191,11 +197,21 @@ class BitbucketClient:
                             json={"title": title, "description": description})
         return _pull_request(data)
 
+    def reply_to_comment(self, pr_id: str, comment_id: int, text: str) -> int:
+        return bitbucket_comments.reply(self.http, pr_id, comment_id, text)
+
+    def can_write(self, account: str) -> bool:
+        return bitbucket_comments.can_write(self.http, account)
+
     def _object(self, method: str, template: str, *, path: str = "",
                 ok: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
         """One request whose answer must be a JSON object."""
         status, body, _ = self.http.send(method, template, path=path, **kwargs)
         return json_object(status, body, f"{method} {template}", ok)
+
+
+def _account(reviewer: str) -> dict[str, str]:
+    return {"uuid": reviewer} if reviewer.startswith("{") else {"account_id": reviewer}
 
 
 def _pull_request(data: dict[str, Any]) -> PullRequest:

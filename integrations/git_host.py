@@ -29,6 +29,15 @@ class PullRequest:
     destination_branch: str
 
 
+@dataclass(frozen=True)
+class PullRequestOptions:
+    """How a new PR is opened: as a draft, and whom to ask for review (Bitbucket account
+    UUIDs `{...}` or account ids)."""
+
+    draft: bool = False
+    reviewers: tuple[str, ...] = ()
+
+
 class GitHost(Protocol):
     """What the process-issue flow needs from a git host."""
 
@@ -62,8 +71,18 @@ class GitHost(Protocol):
     def find_open_pull_request(self, branch: str, destination: str) -> PullRequest | None: ...
 
     def create_pull_request(
-        self, *, branch: str, destination: str, title: str, description: str
+        self, *, branch: str, destination: str, title: str, description: str,
+        options: PullRequestOptions | None = None
     ) -> PullRequest: ...
 
     def update_pull_request(self, pr: PullRequest, *, title: str, description: str) -> PullRequest:
+        ...
+
+    def reply_to_comment(self, pr_id: str, comment_id: int, text: str) -> int:
+        """Post `text` as a reply to the PR's comment; the reply's id. A host without PR
+        comments refuses with `PermanentError`."""
+        ...
+
+    def can_write(self, account: str) -> bool:
+        """Whether the account (a UUID `{...}` or account id) may write to the repository."""
         ...

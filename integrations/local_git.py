@@ -29,7 +29,7 @@ from base.errors import (
 )
 from base.recording import ApiCall, ApiRecorder
 from base.repo_paths import checked_repo_path
-from integrations.git_host import BranchRef, PullRequest
+from integrations.git_host import BranchRef, PullRequest, PullRequestOptions
 
 REGULAR_FILE_MODES = frozenset({b"100644", b"100755"})
 
@@ -161,7 +161,9 @@ class LocalGitHost:
         return PullRequest(**data) if data else None
 
     def create_pull_request(self, *, branch: str, destination: str, title: str,
-                            description: str) -> PullRequest:
+                            description: str,
+                            options: PullRequestOptions | None = None) -> PullRequest:
+        """A local PR record has no draft state and no reviewers: `options` are not kept."""
         existing = self.find_open_pull_request(branch, destination)
         if existing is not None:
             return existing
@@ -185,3 +187,11 @@ class LocalGitHost:
         scratch = record.with_suffix(".tmp")
         scratch.write_text(json.dumps(asdict(pr), ensure_ascii=False, indent=2))
         os.replace(scratch, record)
+
+    def reply_to_comment(self, pr_id: str, comment_id: int, text: str) -> int:
+        raise PermanentError("the local git host has no pull request comments: revising a PR "
+                             "from a review comment needs GIT_PROVIDER=bitbucket")
+
+    def can_write(self, account: str) -> bool:
+        raise PermanentError("the local git host has no accounts: set REVIEWERS_ALLOWED or "
+                             "use GIT_PROVIDER=bitbucket")

@@ -25,6 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
+from standins.bitbucket_comments import (
+    Account,
+    Comment,
+    CommentStore,
+    comment_document,
+    comment_event,
+)
 from standins.bitbucket_prs import PullRequest, PullRequestStore
 from standins.bitbucket_routes import BitbucketRoutes
 from standins.bitbucket_views import Views, error
@@ -78,6 +85,9 @@ class BitbucketEmulator(StandinServer):
         self._access_token = access_token
         self._basic = f"{username}:{api_token}" if username and api_token else None
         self.author = f"Stand-in <{username or 'standin@example.com'}>"
+        self.account = Account.named("sdb-agent")  # the token's owner: author of its PRs
+        self.comments = CommentStore()
+        self.permissions: dict[str, str] = {}  # account uuid or id -> read | write | admin
         self.rate_limit, self.rate_window, self.clock = rate_limit, rate_window, clock
         self._rate_lock = threading.Lock()
         self._answered: deque[float] = deque()  # when each request of the window came
@@ -124,11 +134,33 @@ class BitbucketEmulator(StandinServer):
         """Live records by id; a test may set ``state`` to "MERGED" or "DECLINED"."""
         return {pr.id: pr for pr in self.prs.all()}
 
+    def grant(self, account: Account, permission: str) -> None:
+        """An explicit repository permission, as `permissions-config` lists it."""
+        self.permissions[account.uuid] = self.permissions[account.account_id] = permission
+
+    def comment(self, pr_id: int, raw: str, user: Account, *,
+                inline: dict[str, object] | None = None, parent: int | None = None) -> Comment:
+        """A comment someone wrote on the PR in Bitbucket's UI."""
+        return self.comments.add(pr_id, raw, user, inline=inline, parent=parent)
+
+    def comment_event(self, comment: Comment, actor: Account | None = None) -> dict[str, object]:
+        """The `pullrequest:comment_created` body Bitbucket sends for `comment`."""
+        pr = self.prs.get(comment.pr_id)
+        if pr is None:
+            raise KeyError(comment.pr_id)
+        views = self.views
+        pr_doc = views.pull_request(pr, self.git.branch_tip(pr.source))
+        pr_api = f"{views.repo_api}/pullrequests/{pr.id}"
+        return comment_event(
+            actor=actor or comment.user, pullrequest=pr_doc,
+            comment=comment_document(comment, pr_api, f"{views.repo_html}/pull-requests/{pr.id}"),
+            repository=views.repository(self.git.head_branch()))
+
     # -- HTTP --------------------------------------------------------------------------------------
 
     @property
     def views(self) -> Views:
-        return Views(self.base_url, self.workspace, self.repo_slug)
+        return Views(self.base_url, self.workspace, self.repo_slug, self.account.document())
 
     def error_reply(self, status: int, message: str) -> Reply:
         return json_reply(status, error(_MESSAGES.get(status, message)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
 
+from standins.bitbucket_comment_routes import CommentRoutes
 from standins.bitbucket_prs import DuplicatePullRequest, QueryError, parse_query
 from standins.bitbucket_state import RepositoryState
 from standins.bitbucket_views import bad, body_object, required
@@ -25,6 +26,10 @@ class PullRequestRoutes:
                 return self.create_pull_request()
             case [pr_id], "GET" | "PUT" if pr_id.isdigit():
                 return self.pull_request(int(pr_id))
+            case [pr_id, "comments", *more], _ if pr_id.isdigit():
+                if self.bb.prs.get(int(pr_id)) is None:
+                    return bad(f"Pull request {pr_id} not found", 404)
+                return CommentRoutes(self.bb, self.request, int(pr_id)).dispatch(more)
         return bad("Resource not found", 404)
 
     def list_pull_requests(self) -> Reply:
@@ -69,6 +74,15 @@ class PullRequestRoutes:
                 return bad(f"{field}: Branch not found: {branch}")
         if source == destination:
             return bad("source and destination branches must differ")
+        draft, reviewers = data.get("draft", False), data.get("reviewers", [])
+        if not isinstance(draft, bool):
+            return bad("draft: must be a boolean")
+        accounts = _reviewers(reviewers)
+        if accounts is None:
+            return bad("reviewers: a list of accounts, each with a uuid or an account_id")
+        if {self.bb.account.uuid, self.bb.account.account_id} & set(accounts):
+            return bad(f"{self.bb.account.display_name} is the author and cannot be included "
+                       "as a reviewer.")
         try:
             pr = self.bb.prs.open(
                 title,
@@ -77,6 +91,8 @@ class PullRequestRoutes:
                 destination,
                 bool(data.get("close_source_branch", False)),
                 self.bb.author,
+                draft,
+                accounts,
             )
         except DuplicatePullRequest as exc:
             return bad(str(exc))
@@ -97,3 +113,16 @@ class PullRequestRoutes:
                 return required("title")
             self.bb.prs.update(pr_id, **changes)
         return json_reply(200, self.views.pull_request(pr, self.git.branch_tip(pr.source)))
+
+
+def _reviewers(value: object) -> tuple[str, ...] | None:
+    """OpenAPI pullrequest.reviewers: accounts named by `uuid` or `account_id`."""
+    if not isinstance(value, list):
+        return None
+    found = []
+    for item in value:
+        name = (item.get("uuid") or item.get("account_id")) if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name:
+            return None
+        found.append(name)
+    return tuple(found)

@@ -29,6 +29,8 @@ class PullRequest:
     close_source_branch: bool
     author: str
     state: str = "OPEN"
+    draft: bool = False
+    reviewers: tuple[str, ...] = ()
     created_on: str = ""
     updated_on: str = ""
 
@@ -76,6 +78,8 @@ class PullRequestStore:
         destination: str,
         close_source_branch: bool,
         author: str,
+        draft: bool = False,
+        reviewers: tuple[str, ...] = (),
     ) -> PullRequest:
         """Bitbucket allows one open pull request per source and destination branch."""
         with self._lock:
@@ -94,6 +98,8 @@ class PullRequestStore:
                 destination,
                 close_source_branch,
                 author,
+                draft=draft,
+                reviewers=reviewers,
                 created_on=now,
                 updated_on=now,
             )

@@ -35,6 +35,13 @@ class BitbucketRoutes:
                 if commit is None:
                     return bad(f"Commit not found: {oid}", 404)
                 return json_reply(200, self.views.commit(self.git.commit_info(commit)))
+            case ["permissions-config", "users", user], "GET":
+                permission = self.bb.permissions.get(user)
+                if permission is None:
+                    return bad(f"No explicit permission for {user}", 404)
+                return json_reply(200, {"type": "repository_user_permission",
+                                        "permission": permission,
+                                        "user": {"type": "user", "uuid": user}})
             case ["pullrequests", *_], _:
                 return PullRequestRoutes(self.bb, self.request).dispatch(rest[1:])
         return bad("Resource not found", 404)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
+from standins.bitbucket_comments import Account, CommentStore
 from standins.bitbucket_prs import PullRequestStore
 from standins.bitbucket_views import Views
 from standins.git_store import GitStore
@@ -16,6 +17,9 @@ class RepositoryState(Protocol):
     git: GitStore
     prs: PullRequestStore
     author: str
+    account: Account
+    comments: CommentStore
+    permissions: dict[str, str]
     commit_lock: threading.Lock
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +21,11 @@ def error(message: str, detail: str | None = None) -> dict[str, object]:
     if detail:
         body["detail"] = detail
     return {"type": "error", "error": body}
+
+
+def reviewer(account: str) -> dict[str, object]:
+    key = "uuid" if account.startswith("{") else "account_id"
+    return {"type": "user", key: account}
 
 
 def bad(message: str, status: int = 400, detail: str | None = None) -> Reply:
@@ -45,6 +50,7 @@ class Views:
     api_root: str
     workspace: str
     slug: str
+    author: dict[str, object] = field(default_factory=dict)  # the token owner's account
 
     @property
     def repo_api(self) -> str:
@@ -127,7 +133,9 @@ class Views:
             "title": pr.title,
             "description": pr.description,
             "state": pr.state,
-            "author": {"type": "user", "display_name": pr.author},
+            "draft": pr.draft,
+            "author": self.author or {"type": "user", "display_name": pr.author},
+            "reviewers": [reviewer(r) for r in pr.reviewers],
             "source": {
                 "branch": {"name": pr.source},
                 "commit": {"type": "commit", "hash": source_tip},

@@ -1,13 +1,21 @@
-"""The PR for the work branch: reuse the open one (updating its text), else create it."""
+"""The PR for the work branch: reuse the open one (updating its text), else create it, as a
+draft with PR_DRAFT, asking PR_REVIEWERS and the issue's reporter (when REVIEWER_MAP maps
+them to a Bitbucket account) for review."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import yaml
 from prefect import task
 
+from base.errors import ConfigError
 from base.redaction import redact
-from integrations.git_host import PullRequest
+from base.settings import Settings
+from db import issue_runs
+from integrations.git_host import PullRequest, PullRequestOptions
 from integrations.jira import Issue
 from tasks.context import run_context
 from tasks.git_host_retry import (
@@ -62,8 +70,41 @@ def open_pull_request(history_id: int, branch: str, destination: str, title: str
     host = run.git_host()
     existing = host.find_open_pull_request(branch, destination)
     if existing is None:
+        options = PullRequestOptions(draft=run.settings.pr_draft, reviewers=reviewers(
+            run.settings, issue_runs.issue_data(run.engine, history_id)))
         return host.create_pull_request(branch=branch, destination=destination, title=title,
-                                        description=description)
+                                        description=description, options=options)
     if (existing.title, existing.description) == (title, description):
         return existing
     return host.update_pull_request(existing, title=title, description=description)
+
+
+def reviewers(settings: Settings, issue: dict[str, Any]) -> tuple[str, ...]:
+    """PR_REVIEWERS, then the reporter's account from REVIEWER_MAP, each once."""
+    found = list(settings.pr_reviewer_list)
+    if settings.reviewer_map is not None:
+        mapping = load_reviewer_map(settings.reviewer_map)
+        inner = issue.get("issue", issue)
+        fields = inner.get("fields") if isinstance(inner, dict) else None
+        reporter = fields.get("reporter") if isinstance(fields, dict) else None
+        if isinstance(reporter, dict):
+            for key in ("accountId", "emailAddress", "name"):
+                account = mapping.get(str(reporter.get(key) or "").lower())
+                if account:
+                    found.append(account)
+                    break
+    return tuple(dict.fromkeys(found))
+
+
+def load_reviewer_map(path: Path) -> dict[str, str]:
+    """REVIEWER_MAP: a YAML or JSON mapping of a Jira accountId or email to a Bitbucket
+    account UUID (`{...}`) or account id; keys are matched without regard to case."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"REVIEWER_MAP {path}: {exc}") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()):
+        raise ConfigError(f"REVIEWER_MAP {path}: a mapping of Jira accountId or email to a "
+                          "Bitbucket account, both strings")
+    return {k.strip().lower(): v.strip() for k, v in data.items()}

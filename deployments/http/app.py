@@ -8,23 +8,27 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
-from deployments.http import docs, health, history, stats, webhook
+from deployments.http import bitbucket_webhook, docs, health, history, stats, webhook
 from deployments.http.errors import register_error_handlers
-from deployments.http.handoff import FlowRunHandoff
+from deployments.http.handoff import REVISE_DEPLOYMENT, FlowRunHandoff
 from tasks.runtime import current_runtime
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One Prefect client for every webhook hand-off while the app runs, made ready at start
+    """One Prefect client per webhook's deployment while the app runs, made ready at start
     when a Prefect API is configured (without one there is nothing to hand off to)."""
-    app.state.handoff = FlowRunHandoff(current_runtime().settings.webhook_handoff_seconds)
+    budget = current_runtime().settings.webhook_handoff_seconds
+    app.state.handoff = FlowRunHandoff(budget)
+    app.state.revise_handoff = FlowRunHandoff(budget, deployment=REVISE_DEPLOYMENT)
     if PREFECT_API_URL.value():
         await app.state.handoff.prepare()
+        await app.state.revise_handoff.prepare()
     try:
         yield
     finally:
         await app.state.handoff.aclose()
+        await app.state.revise_handoff.aclose()
 
 
 def create_app() -> FastAPI:
@@ -33,6 +37,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(docs.router(app))
     app.include_router(webhook.router)
+    app.include_router(bitbucket_webhook.router)
     app.include_router(history.router)
     app.include_router(stats.router)
     app.include_router(health.router)

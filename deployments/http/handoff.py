@@ -1,4 +1,5 @@
-"""Starting a process-issue flow run from the webhook: one Prefect API call, a bounded wait.
+"""Starting a flow run from a webhook (process-issue for Jira, revise-pull-request for
+Bitbucket): one Prefect API call, a bounded wait.
 
 `run_deployment` opens a new client and reads the deployment on every call, and Prefect's
 client retries an unavailable server for up to a minute with backoff of whole seconds. Jira
@@ -27,6 +28,7 @@ from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
 DEPLOYMENT = "process-issue/process-issue"
+REVISE_DEPLOYMENT = "revise-pull-request/revise-pull-request"
 RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
 FIRST_PAUSE_SECONDS = 0.02
 LONGEST_PAUSE_SECONDS = 0.5

@@ -119,7 +119,23 @@ class LlmSummary(BaseModel):
     unpriced_calls: int
 
 
+class RevisionRecord(BaseModel):
+    """A revision run of this run's PR, started by a review comment."""
+
+    id: int
+    status: str
+    created_at: datetime
+    completed_at: datetime | None
+    modified_files_count: int
+    error_message: str | None
+    comment_id: int | None
+    commit: str | None
+
+
 class RunDetail(_Run):
+    run_kind: str
+    parent_history_id: int | None
+    revisions: list[RevisionRecord]
     heartbeat_at: datetime | None
     spec_hash: str | None
     flow_run_id: uuid.UUID | None
@@ -249,7 +265,8 @@ def history_detail(
     history_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     include_content: Annotated[bool, Query(description="add files' full contents")] = False,
 ) -> RunDetail:
-    """One run with its files, LLM calls and Bitbucket calls, oldest first."""
+    """One run with its files, LLM calls and Bitbucket calls, oldest first; a run that
+    opened a PR lists its revisions, and a revision names its parent run."""
     run = run_detail(engine, history_id, include_content=include_content)
     if run is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {history_id}")
@@ -260,6 +277,8 @@ def history_detail(
         status=run["status"], branch=run["branch_name"], pr_url=run["pr_url"],
         created_at=run["created_at"], started_at=run["started_at"],
         completed_at=run["completed_at"], heartbeat_at=run["heartbeat_at"],
+        run_kind=run["run_kind"], parent_history_id=run["parent_history_id"],
+        revisions=[RevisionRecord(**r) for r in run["revisions"]],
         duration_seconds=_f(run["processing_duration_seconds"]),
         modified_files_count=run["modified_files_count"], error_message=run["error_message"],
         spec_hash=run["spec_hash"], flow_run_id=run["flow_run_id"],

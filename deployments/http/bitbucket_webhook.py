@@ -1,0 +1,171 @@
+"""POST /webhooks/bitbucket: a review comment on a PR the agent opened starts a
+revise-pull-request run. Verified (X-Hub-Signature with BITBUCKET_WEBHOOK_SECRET), deduped by
+X-Request-UUID, and recorded in `webhook_delivery` like the Jira webhook; the body is never
+logged. What the edge can tell without a call to Bitbucket is ignored here (202): other
+events, another repository, a comment that does not address the agent, the agent's own
+comments, a PR the agent did not open. The run judges the rest (author, scope, branch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from base.errors import InvalidResponse
+from base.prefect_ui import flow_run_url
+from base.settings import Settings
+from db import issue_runs
+from db import webhook_deliveries as deliveries
+from deployments.http.deps import EngineDep, SettingsDep
+from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
+from deployments.http.webhook import (
+    WebhookAnswer,
+    _is_json,
+    _json_object,
+    _read_capped,
+    _Refusal,
+)
+from deployments.http.webhook_checks import valid_signature
+from integrations.bitbucket_events import (
+    ReviewComment,
+    instructions_for_agent,
+    parse_comment_created,
+)
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["webhook"])
+EVENT = "pullrequest:comment_created"
+MAX_REQUEST_UUID = 255
+
+
+def _answer(http_status: int, *, status: str, **fields: str | None) -> JSONResponse:
+    return JSONResponse(WebhookAnswer(status=status, **fields).model_dump(exclude_none=True),
+                        status_code=http_status)
+
+
+def _signed(settings: Settings, body: bytes, header: str | None) -> bool:
+    """Signed with the secret; unsigned only when WEBHOOK_ALLOW_UNAUTHENTICATED says so, since
+    a comment spends LLM money and commits code."""
+    secret = settings.bitbucket_webhook_secret
+    if secret is None:
+        return settings.webhook_allow_unauthenticated
+    return valid_signature(secret.get_secret_value(), body, header)
+
+
+def _ignored(settings: Settings, comment: ReviewComment) -> str | None:
+    """Why the comment is not one for the agent, or None."""
+    expected = f"{settings.bitbucket_workspace}/{settings.bitbucket_repository}"
+    if settings.bitbucket_workspace and comment.repository.lower() != expected.lower():
+        return f"repository {comment.repository[:100]} is not {expected}"
+    if comment.author_uuid == comment.pr_author_uuid:
+        return "a comment by the pull request's author (the agent's own) is not a request"
+    if instructions_for_agent(comment.text, mention=settings.agent_mention,
+                              prefix=settings.agent_command_prefix) is None:
+        return (f"the comment does not address the agent ({settings.agent_mention} or "
+                f"{settings.agent_command_prefix})")
+    return None
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
+    200: "a redelivery: the same flow run", 400: "not JSON, or no valid X-Request-UUID",
+    401: "missing or wrong signature", 408: "the body did not arrive in time",
+    413: "body over WEBHOOK_MAX_BYTES", 415: "not application/json",
+    422: "not shaped as Bitbucket sends it", 503: "Prefect did not take the run; retry later",
+}.items()}
+_BODY = {"requestBody": {"required": True, "description": (
+    "A Bitbucket Cloud `pullrequest:comment_created` body, signed (X-Hub-Signature)"),
+    "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.post("/webhooks/bitbucket", status_code=202, response_model=WebhookAnswer,
+             responses=_RESPONSES, openapi_extra=_BODY)
+async def bitbucket_webhook(request: Request, settings: SettingsDep,
+                            engine: EngineDep) -> JSONResponse:
+    """Receive a Bitbucket pull request comment and start its revision exactly once."""
+    facts: dict[str, Any] = {"delivery_id": None}
+    try:
+        delivery_id = request.headers.get("x-request-uuid")
+        if not delivery_id or len(delivery_id) > MAX_REQUEST_UUID:
+            raise _Refusal(400, "rejected", f"X-Request-UUID: missing or over "
+                                            f"{MAX_REQUEST_UUID} characters")
+        facts["delivery_id"] = delivery_id
+        if not _is_json(request.headers.get("content-type", "")):
+            raise _Refusal(415, "rejected", "content type must be application/json")
+        body = await _read_capped(request, settings.webhook_max_bytes,
+                                  settings.webhook_read_seconds)
+        facts["body_sha256"] = hashlib.sha256(body).hexdigest()
+        if not _signed(settings, body, request.headers.get("x-hub-signature")):
+            raise _Refusal(401, "rejected", "missing or wrong signature"
+                           if settings.bitbucket_webhook_secret else
+                           "BITBUCKET_WEBHOOK_SECRET is not set: unsigned deliveries are refused")
+        payload = _json_object(body)
+        event = request.headers.get("x-event-key", "")[:100]
+        facts["event_type"] = event
+        if event != EVENT:
+            raise _Refusal(202, "ignored", f"event {event[:60]!r} is not {EVENT}")
+        try:
+            comment = parse_comment_created(payload)
+        except InvalidResponse as exc:
+            raise _Refusal(422, "rejected", str(exc)) from None
+        reason = _ignored(settings, comment)
+        if reason:
+            raise _Refusal(202, "ignored", reason)
+        parent = await run_in_threadpool(issue_runs.run_for_pull_request, engine, comment.pr_url)
+        if parent is None:
+            raise _Refusal(202, "ignored", f"pull request #{comment.pr_id} was not opened by "
+                                           "sdb-agent")
+        facts["issue_key"] = parent.issue_key
+    except _Refusal as refusal:
+        return await _refused(engine, refusal, facts)
+    return await _hand_off(engine, request.app.state.revise_handoff, comment, facts)
+
+
+async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSONResponse:
+    delivery_id = facts["delivery_id"]
+    reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
+    values = {k: v for k, v in facts.items() if k != "delivery_id"}
+    await run_in_threadpool(lambda: deliveries.record(
+        engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
+    logger.info("bitbucket webhook %s: %s (%s)", delivery_id, refusal.outcome, refusal.status)
+    return _answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
+                   delivery_id=delivery_id)
+
+
+async def _hand_off(engine: Any, handoff: FlowRunHandoff, comment: ReviewComment,
+                    facts: dict[str, Any]) -> JSONResponse:
+    """One flow run per comment (its idempotency key), one delivery row per request UUID."""
+    delivery_id, issue_key = facts["delivery_id"], facts["issue_key"]
+    row = await run_in_threadpool(lambda: deliveries.claim(
+        engine, delivery_id=delivery_id, event_type=EVENT, issue_key=issue_key,
+        body_sha256=facts["body_sha256"]))
+    if not row.first and row.outcome == "accepted" and row.flow_run_id is not None:
+        await run_in_threadpool(lambda: deliveries.record(
+            engine, outcome="duplicate", http_status=200, issue_key=issue_key,
+            reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
+            event_type=EVENT, body_sha256=facts["body_sha256"]))
+        return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
+                       flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
+    key = f"bitbucket-comment:{comment.pr_url}#{comment.comment_id}"
+    try:
+        flow_run_id = await handoff.start({"comment": comment.model_dump()},
+                                          idempotency_key=key, tags=[issue_key.split("-")[0]])
+    except Exception as exc:  # any failure to hand off is one Bitbucket may retry, recorded
+        cause = str(exc) if isinstance(exc, HandoffUnavailable) else (
+            f"hand-off to Prefect failed ({type(exc).__name__})")
+        await run_in_threadpool(lambda: deliveries.settle(
+            engine, row.id, outcome="failed", http_status=503, flow_run_id=None, reason=cause))
+        logger.warning("bitbucket webhook %s: %s", delivery_id, cause)
+        return _answer(503, status="unavailable", reason=cause, delivery_id=delivery_id)
+    await run_in_threadpool(lambda: deliveries.settle(
+        engine, row.id, outcome="accepted", http_status=202, flow_run_id=flow_run_id,
+        reason=None))
+    logger.info("bitbucket webhook %s: comment %s accepted as flow run %s", delivery_id,
+                comment.comment_id, flow_run_id)
+    return _answer(202, status="accepted", flow_run_id=str(flow_run_id),
+                   flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)
