@@ -122,7 +122,7 @@ class TestPrefectYaml:
 
         from base.settings import Settings
         from deployments.maintenance_schedules import maintenance_deployments
-        from deployments.serve import process_issue_deployment
+        from deployments.serve import process_issue_deployment, revise_pull_request_deployment
 
         spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
         names = set()
@@ -132,8 +132,8 @@ class TestPrefectYaml:
             flow = getattr(module, attribute)
             assert isinstance(flow, Flow) and flow.name == deployment["name"]
             names.add(deployment["name"])
-        served = [process_issue_deployment(Settings()), *maintenance_deployments(
-            settings=Settings())]
+        served = [process_issue_deployment(Settings()), revise_pull_request_deployment(Settings()),
+                  *maintenance_deployments(settings=Settings())]
         assert names == {d.name for d in served}
         from deployments.ownership import DEPLOYMENT_NAMES
         assert names == set(DEPLOYMENT_NAMES)
