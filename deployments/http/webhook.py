@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from base.errors import InvalidResponse
+from base.errors import IntegrationError, InvalidResponse
 from base.prefect_ui import flow_run_url
+from base.settings import Settings
 from base.storable import UnstorableInput, check_json
 from db import webhook_deliveries as deliveries
 from deployments.http.deps import EngineDep, HandoffDep, SettingsDep
@@ -27,7 +28,15 @@ from deployments.http.webhook_checks import (
     ignored_event,
     ignored_issue,
 )
+from deployments.http.webhook_events import (
+    EventFacts,
+    event_facts,
+    ignored_trigger,
+    own_event,
+    run_parameters,
+)
 from integrations.jira import parse_issue
+from integrations.jira_identity import agent_ids
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
@@ -151,15 +160,30 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDe
             raise _Refusal(202, "ignored", reason)
         try:  # in a thread: converting a long description must not hold the event loop
             issue = await run_in_threadpool(parse_issue, payload)
+            facts["issue_key"] = issue.key
+            event = await run_in_threadpool(event_facts, payload)
         except InvalidResponse as exc:
             raise _Refusal(422, "rejected", str(exc)) from None
-        facts["issue_key"] = issue.key
-        reason = ignored_issue(settings, issue)
+        reason = (await _own_event(settings, event) or ignored_trigger(settings, event)
+                  or ignored_issue(settings, issue, command=event.comment is not None))
         if reason:
             raise _Refusal(202, "ignored", reason)
     except _Refusal as refusal:
         return await _refused(engine, refusal, facts)
-    return await _hand_off(engine, handoff, payload, issue.key, issue.project, facts)
+    return await _hand_off(engine, handoff, run_parameters(settings, payload, issue, event),
+                           issue.key, issue.project, facts)
+
+
+async def _own_event(settings: Settings, event: EventFacts) -> str | None:
+    """Why the event is the agent's own, or None. Not knowing who the agent is (Jira did
+    not answer /myself) is a 503: Jira retries, rather than the agent answering itself."""
+    if not event.actor_ids:
+        return None
+    try:
+        agent = await run_in_threadpool(agent_ids, settings)
+    except IntegrationError as exc:
+        raise _Refusal(503, "failed", f"{exc}; Jira will retry") from None
+    return own_event(event, agent)
 
 
 async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSONResponse:
@@ -176,7 +200,7 @@ async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSO
                    delivery_id=delivery_id)
 
 
-async def _hand_off(engine: Any, handoff: FlowRunHandoff, payload: dict[str, Any],
+async def _hand_off(engine: Any, handoff: FlowRunHandoff, parameters: dict[str, Any],
                     issue_key: str, project: str | None, facts: dict[str, Any]) -> JSONResponse:
     delivery_id = facts["delivery_id"]
     key = f"jira:{delivery_id or facts['body_sha256']}"
@@ -193,7 +217,7 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, payload: dict[str, Any
             return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
                            flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
     try:
-        flow_run_id = await handoff.start({"issue": payload}, idempotency_key=key,
+        flow_run_id = await handoff.start(parameters, idempotency_key=key,
                                           tags=[project] if project else [])
     except Exception as exc:  # any failure to hand off is one Jira should retry, recorded
         cause = str(exc) if isinstance(exc, HandoffUnavailable) else (

@@ -11,6 +11,9 @@ format-payload-for-send-web-request-action). So a body without `webhookEvent` is
 Automation body when the token let it in (or nothing is configured to check), and is
 ignored when only the signature did: a signed body is an admin webhook's, and one without
 an event is not an issue event.
+
+`comment_created` need not be listed in WEBHOOK_EVENTS: a new comment only ever starts a run
+as a command (`deployments.http.webhook_events`), which a person gives on purpose.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
 
 
 Credential = Literal["open", "token", "signature"]
+COMMENT_CREATED = "comment_created"
 
 
 def credential(settings: Settings, body: bytes, headers: Any) -> Credential | None:
@@ -67,18 +71,19 @@ def ignored_event(settings: Settings, payload: dict[str, Any], who: Credential) 
     if event is None:
         return ("a signed body without webhookEvent is not an issue event; Automation "
                 f"requests authenticate with {settings.jira_webhook_token_header}")
-    if event not in settings.webhook_event_set:
+    if event not in settings.webhook_event_set and event != COMMENT_CREATED:
         return f"event {str(event)[:60]!r} is not one of WEBHOOK_EVENTS"
     return None
 
 
-def ignored_issue(settings: Settings, issue: Issue) -> str | None:
-    """Why the configured filters skip this issue, or None to process it."""
+def ignored_issue(settings: Settings, issue: Issue, *, command: bool = False) -> str | None:
+    """Why the configured filters skip this issue, or None to process it. A command needs no
+    trigger label: a person asked, and a comment event's short issue has no labels."""
     if settings.webhook_project_set and issue.project not in settings.webhook_project_set:
         return f"project {issue.project} is not in WEBHOOK_PROJECTS"
     if settings.webhook_issue_type_set and issue.issue_type not in settings.webhook_issue_type_set:
         return f"issue type {issue.issue_type} is not in WEBHOOK_ISSUE_TYPES"
     label = settings.webhook_trigger_label
-    if label and label not in issue.labels:
+    if label and not command and label not in issue.labels:
         return f"the issue lacks the trigger label {label!r}"
     return None
