@@ -41,9 +41,10 @@ class TestComposeFile:
         compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
         agent = compose["services"]["agent"]
         given = set(agent["environment"])
-        # tokens refused when empty come from the optional agent.env, never as ""
+        # tokens and secrets refused when empty come from the optional agent.env, never as ""
         assert [f["path"] for f in agent["env_file"]] == ["./agent.env"]
-        missing = setting_names() - given - {"SDB_DATA_DIR", "API_TOKEN", "JIRA_WEBHOOK_TOKEN"}
+        missing = setting_names() - given - {"SDB_DATA_DIR", "API_TOKEN", "JIRA_WEBHOOK_TOKEN",
+                                             "BITBUCKET_WEBHOOK_SECRET"}
         assert missing == set()
 
 
