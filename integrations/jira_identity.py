@@ -54,7 +54,7 @@ def _myself(site: JiraSite, timeout: float) -> frozenset[str]:
         response = requests.get(url, auth=site.basic_auth(), timeout=timeout,
                                 headers={"Accept": "application/json", **site.auth_headers()})
     except requests.RequestException as exc:
-        raise TransientError(f"Jira unreachable asking who the agent is: "
+        raise TransientError(f"Jira unreachable at /myself (who the agent is): "
                              f"{type(exc).__name__}") from None
     if response.status_code == 429 or response.status_code >= 500:
         raise TransientError(f"Jira answered {response.status_code} to /myself")

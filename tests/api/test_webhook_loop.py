@@ -124,6 +124,15 @@ class TestHostile:
         assert big.status_code == 202 and "clarification" in big.json()["reason"]
         assert signed_post(offline, commented("x" * 1_100_000)).status_code == 413
 
+    def test_not_knowing_who_the_agent_is_is_503_so_jira_retries(
+        self, offline: TestClient, runtime: ConfiguredRuntime, engine: Engine
+    ) -> None:
+        runtime.set(JIRA_ACCOUNT_ID=None,
+                    JIRA_BASE_URL=f"http://127.0.0.1:{free_loopback_port()}")
+        answer = signed_post(offline, commented("/sdb retry"))
+        assert answer.status_code == 503 and "/myself" in answer.json()["reason"]
+        assert [(r.outcome, r.http_status) for r in rows(engine)] == [("failed", 503)]
+
     def test_a_comment_created_without_its_comment_is_ignored(self, offline: TestClient) -> None:
         body = json.dumps({"webhookEvent": "comment_created", "issue": issue()}).encode()
         answer = signed_post(offline, body)
