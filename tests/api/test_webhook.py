@@ -243,11 +243,13 @@ class TestHandOffCost:
         self, gated_server: str, gate: PrefectGate
     ) -> None:
         at_start = [(r.method, r.path) for r in gate.requests]
-        assert at_start == [("GET", "/api/deployments/name/process-issue/process-issue")]
+        assert at_start == [  # each webhook's deployment, once
+            ("GET", "/api/deployments/name/process-issue/process-issue"),
+            ("GET", "/api/deployments/name/revise-pull-request/revise-pull-request")]
         for n in (1, 2):
             body = payload(f"MAT-3{n}")
             assert post(gated_server, body, signed(body), f"cost-{n}").status_code == 202
-        calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in gate.requests[1:]]
+        calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in gate.requests[len(at_start):]]
         once = ("GET", "csrf-token")  # Prefect's client asks once whether the server wants one
         assert calls.count(once) <= 1
         assert [call for call in calls if call != once] == [("POST", "create_flow_run")] * 2
