@@ -347,3 +347,23 @@ def issue_data(engine: Engine, history_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
         data = conn.execute(select(Run.issue_data).where(Run.id == history_id)).scalar()
     return data if isinstance(data, dict) else {}
+
+
+def jira_comment_id(engine: Engine, history_id: int) -> str | None:
+    """The Jira comment of this run, else of the newest earlier run of the same issue
+    content (same key and spec hash: a retry or take-over), so a rerun edits that comment."""
+    this = select(Run.issue_key, Run.spec_hash).where(Run.id == history_id).subquery()
+    with engine.connect() as conn:
+        return conn.execute(
+            select(Run.jira_comment_id)
+            .where(Run.issue_key == this.c.issue_key, Run.spec_hash == this.c.spec_hash,
+                   Run.id <= history_id, Run.jira_comment_id.is_not(None))
+            .order_by(Run.id.desc())
+            .limit(1)
+        ).scalar()
+
+
+def set_jira_comment_id(engine: Engine, history_id: int, comment_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Run).where(Run.id == history_id)
+                     .values(jira_comment_id=comment_id[:64]))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from base import clock
 from base.recording import ApiCall, LlmCall
-from db.models import BitbucketApiHistory, LlmCallHistory
+from db.models import BitbucketApiHistory, JiraApiHistory, LlmCallHistory
 from db.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,10 @@ class HistoryRecorder:
             logger.error(message)
             self.failures.append(message)
 
+    api_table = cast(Table, BitbucketApiHistory.__table__)
+
     def record_api_call(self, call: ApiCall) -> None:
-        self._insert(cast(Table, BitbucketApiHistory.__table__), dict(
+        self._insert(self.api_table, dict(
             history_id=self.history_id, task_run_id=self.task_run_id,
             api_method=call.method, endpoint=call.endpoint[:500], status_code=call.status_code,
             duration_seconds=_seconds(call.duration_seconds), attempt=call.attempt,
@@ -74,3 +76,9 @@ class HistoryRecorder:
             provider_request_id=call.provider_request_id,
             success=call.error is None, error_message=call.error,
         ), f"LLM call {call.call_type}")
+
+
+class JiraHistoryRecorder(HistoryRecorder):
+    """Records a run's Jira calls in `jira_api_history`, as the git host's are recorded."""
+
+    api_table = cast(Table, JiraApiHistory.__table__)

@@ -40,6 +40,7 @@ from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.intake import fetch_issue_by_key, read_targets
+from tasks.jira_feedback import jira_feedback
 from tasks.limits import ensure_limits
 from tasks.outcomes import FileOutcome
 from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
@@ -114,9 +115,10 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> Ru
     if claim.outcome != "claimed":
         get_run_logger().info("%s: %s (history #%s)", parsed.key, claim.outcome, claim.history_id)
         return {"outcome": claim.outcome, "history_id": claim.history_id, "pr_url": claim.pr_url}
-    with recorded_issue_run(engine, claim.history_id,
-                            lease_seconds=settings.run_lease_seconds) as record:
-        return _process(settings, engine, record, parsed, targets)
+    with (jira_feedback(claim.history_id, parsed.key) as feedback,
+          recorded_issue_run(engine, claim.history_id,
+                             lease_seconds=settings.run_lease_seconds) as record):
+        return feedback.ended(_process(settings, engine, record, parsed, targets))
 
 
 def final_state(result: RunResult) -> State:
