@@ -1,7 +1,8 @@
 """`make demo`: the real process-issue flow on a bundled example, with nothing set up beforehand.
 
 It uses the embedded PostgreSQL, a scratch copy of `examples/sample-repo` behind the local git
-host, a local Prefect server (so the run is visible in its UI), and, without
+host, a local Prefect server (so the run is visible in its UI), the Jira stand-in (Cloud)
+holding the issue and printing the run's comment as it is written, and, without
 `OPENAI_API_KEY`, the OpenAI-compatible stand-in answering with canned responses.
 """
 
@@ -24,6 +25,7 @@ from db.migrate import PROJECT_ROOT
 from db.session import masked, resolve_database_url
 from deployments.local_prefect import prefect_api_url
 from flows.run_result import RunResult
+from standins.jira import JiraStandin
 from standins.openai_server import OpenAIStandin
 from tasks.runtime import Runtime, current_runtime, using_runtime
 
@@ -61,6 +63,24 @@ def canned_llm(settings: Settings, echo: Callable[[str], None]) -> Iterator[Sett
                                           "openai_api_key": SecretStr("canned-demo")})
 
 
+@contextmanager
+def demo_jira(settings: Settings, issue: dict[str, object],
+              echo: Callable[[str], None]) -> Iterator[Settings]:
+    """The demo issue in the Jira stand-in, always (the demo never writes to a real Jira);
+    each comment the run writes is echoed as the stand-in receives it."""
+    email, token = "sdb-agent@example.com", "demo-jira-token"
+    with JiraStandin(email, token) as jira:
+        jira.add_issue(issue)
+        jira.watch_comments(lambda key, action, text: echo(
+            f"Jira comment {action} on {key}:\n" + "\n".join(f"    {line}"
+                                                             for line in text.splitlines())))
+        echo(f"Jira: the stand-in (Cloud, REST v3) at {jira.base_url} holds the issue")
+        yield settings.model_copy(update={"jira_base_url": jira.base_url, "jira_email": email,
+                                          "jira_api_token": SecretStr(token),
+                                          "jira_personal_access_token": None,
+                                          "jira_feedback": "comment"})
+
+
 def run_demo(*, echo: Callable[[str], None]) -> RunResult:
     runtime = current_runtime()
     settings = runtime.settings
@@ -78,7 +98,8 @@ def run_demo(*, echo: Callable[[str], None]) -> RunResult:
     echo(f"Prefect UI: {api.removesuffix('/api')}  (API {api})")
     payload = json.loads((EXAMPLES / "demo-issue.json").read_text(encoding="utf-8"))
     echo(f"issue: {payload['issue']['key']} {payload['issue']['fields']['summary']}")
-    with (canned_llm(settings, echo) as demo_settings,
+    with (demo_jira(settings, payload["issue"], echo) as jira_settings,
+          canned_llm(jira_settings, echo) as demo_settings,
           using_runtime(Runtime(demo_settings, engine=runtime.engine))):
         result = run_issue_now(issue=payload, issue_key=None)
     for line in describe_result(result):

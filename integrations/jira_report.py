@@ -135,7 +135,7 @@ def _wiki_text(text: str) -> str:
     no line breaks inside a paragraph or bullet."""
     for mark in ("\\", "{", "}", "[", "]", "|"):
         text = text.replace(mark, "\\" + mark)
-    return " ".join(text.split())
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _cut(text: str) -> str:
