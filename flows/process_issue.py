@@ -25,6 +25,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy import Engine
 
 from base import redaction
+from base.prefect_ui import flow_run_url
 from base.settings import Settings
 from base.targets import TargetsConfig, load_targets
 from db import issue_runs
@@ -40,7 +41,7 @@ from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.intake import fetch_issue_by_key, read_targets
-from tasks.jira_feedback import jira_feedback
+from tasks.jira_feedback import jira_feedback, report_waiting_for_approval
 from tasks.limits import ensure_limits
 from tasks.outcomes import FileOutcome
 from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
@@ -158,6 +159,12 @@ def _tag_run_with_project(project: str) -> None:
             client.update_flow_run(run_id, tags=[*current, project])
 
 
+def _approval_link() -> str:
+    """Where a person approves the spec: the run's page in the Prefect UI."""
+    run_id = _flow_run_uuid()
+    return (flow_run_url(run_id) if run_id else None) or "the Prefect UI (this flow run)"
+
+
 def _flow_run_uuid() -> uuid.UUID | None:
     return uuid.UUID(str(flow_run.id)) if flow_run.id else None
 
@@ -169,7 +176,9 @@ def _process(settings: Settings, engine: Engine, record: IssueRunRecord, issue: 
     base, originals = read_targets(history_id, targets.targets, settings.max_file_concurrency)
     spec_future = convert_spec.submit(history_id, issue)
     if settings.approval_mode == "spec":  # before the branch and any edit are paid for
-        decision = await_spec_approval(settings, issue.key, spec_future.result())
+        spec_ready = spec_future.result()
+        report_waiting_for_approval(history_id, issue.key, _approval_link())
+        decision = await_spec_approval(settings, issue.key, spec_ready)
         if not decision.approved:
             return _finish_rejected(engine, record, issue, spec_future.result(), decision)
     name = branch_name(settings.branch_prefix, issue.key, issue.summary)

@@ -15,11 +15,13 @@ from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 
 from flows.run_result import RunResult
+from standins.jira import JiraStandin
 from tests.flows.agent import Agent
 from tests.flows.test_process_issue_failures import prefect_view
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 BRANCH = "sdb/MAT-101-add-titanium-alloy-ti-6al-4v-to-the"
+EMAIL, TOKEN = "agent@example.com", "jira-api-token-approval"
 
 
 class RunInThread:
@@ -79,15 +81,22 @@ class TestSpecApproval:
     def test_an_approved_spec_is_edited_into_one_pr(
         self, agent: Agent, approving: Callable[..., RunInThread]
     ) -> None:
-        run = approving()
-        flow_run_id = run.paused_flow_run()
-        assert _llm_kinds(agent) == ["spec_conversion"]  # nothing edited while it waits
-        assert agent.bitbucket.git.branch_tip(BRANCH) is None
-        resume_flow_run(flow_run_id, run_input={"approve": True})
-        result = run.finish()
+        with JiraStandin(EMAIL, TOKEN) as jira:
+            jira.add_issue({"key": "MAT-101", "fields": {"summary": "Add Ti-6Al-4V"}})
+            agent.configure(JIRA_BASE_URL=jira.base_url, JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN)
+            run = approving()
+            flow_run_id = run.paused_flow_run()
+            assert _llm_kinds(agent) == ["spec_conversion"]  # nothing edited while it waits
+            assert agent.bitbucket.git.branch_tip(BRANCH) is None
+            [waiting] = jira.comment_texts("MAT-101")  # the run's one comment says so
+            assert "waiting for its approval" in waiting and str(flow_run_id) in waiting
+            resume_flow_run(flow_run_id, run_input={"approve": True})
+            result = run.finish()
+            [final] = jira.comment_texts("MAT-101")
         assert result["outcome"] == "completed"
         assert len(agent.bitbucket.pull_requests) == 1
         assert agent.runs()[-1].status == "completed"
+        assert result["pr"]["url"] in final
 
     def test_a_rejected_spec_ends_the_run_with_no_branch_and_no_commit(
         self, agent: Agent, approving: Callable[..., RunInThread]
