@@ -363,6 +363,15 @@ def jira_comment_id(engine: Engine, history_id: int) -> str | None:
         ).scalar()
 
 
+def jira_comment_ids(engine: Engine, issue_key: str) -> frozenset[str]:
+    """Every Jira comment the runs of this issue wrote: the agent's own, whoever Jira says
+    wrote them."""
+    with engine.connect() as conn:
+        ids = conn.execute(select(Run.jira_comment_id).where(
+            Run.issue_key == issue_key, Run.jira_comment_id.is_not(None))).scalars()
+        return frozenset(comment_id for comment_id in ids if comment_id)
+
+
 def set_jira_comment_id(engine: Engine, history_id: int, comment_id: str) -> None:
     with engine.begin() as conn:
         conn.execute(update(Run).where(Run.id == history_id)

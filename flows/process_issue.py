@@ -25,6 +25,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy import Engine
 
 from base import redaction
+from base.errors import IntegrationError
 from base.prefect_ui import flow_run_url
 from base.settings import Settings
 from base.targets import TargetsConfig, load_targets
@@ -99,7 +100,8 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> Ru
         raise ValueError("give the issue JSON or its key")
     parsed = parse_issue(issue) if issue is not None else fetch_issue_by_key(str(issue_key))
     if parsed.comments:  # whose they are matters only when there are some
-        parsed = clarified(parsed, agent_ids(settings), settings.agent_command_prefix)
+        parsed = clarified(parsed, _agent_ids(settings), settings.agent_command_prefix,
+                           issue_runs.jira_comment_ids(engine, parsed.key))
     if parsed.project:
         _tag_run_with_project(parsed.project)
     if not parsed.summary and not parsed.description:
@@ -120,6 +122,17 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> Ru
           recorded_issue_run(engine, claim.history_id,
                              lease_seconds=settings.run_lease_seconds) as record):
         return feedback.ended(_process(settings, engine, record, parsed, targets))
+
+
+def _agent_ids(settings: Settings) -> frozenset[str]:
+    """The agent's Jira account; when Jira cannot say, the run goes on and tells the agent's
+    comments apart by the ids its runs recorded (Jira trouble never fails a run)."""
+    try:
+        return agent_ids(settings)
+    except IntegrationError as exc:
+        get_run_logger().warning("could not ask Jira who the agent is (%s); its own comments "
+                                 "are known by the ids its runs recorded", exc)
+        return frozenset()
 
 
 def final_state(result: RunResult) -> State:

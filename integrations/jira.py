@@ -161,11 +161,13 @@ def command_of(text: str, prefix: str) -> str | None:
     return first[1].lower() if len(first) > 1 else ""
 
 
-def clarified(issue: Issue, agent_ids: frozenset[str], prefix: str) -> Issue:
+def clarified(issue: Issue, agent_ids: frozenset[str], prefix: str,
+              own_comments: frozenset[str] = frozenset()) -> Issue:
     """The issue with its clarifications: people's comments, oldest first, without the
-    agent's own (`agent_ids`), commands and empty ones; bounded as MAX_CLARIFICATIONS says."""
+    agent's own (by author in `agent_ids`, or by id in `own_comments`, the comments its runs
+    wrote), commands and empty ones; bounded as MAX_CLARIFICATIONS says."""
     people = [c for c in issue.comments if c.text and not (c.author_ids & agent_ids)
-              and command_of(c.text, prefix) is None]
+              and c.id not in own_comments and command_of(c.text, prefix) is None]
     kept = people[-MAX_CLARIFICATIONS:]
     texts = tuple(c.text if len(c.text) <= MAX_CLARIFICATION_CHARS
                   else c.text[:MAX_CLARIFICATION_CHARS] + " …[cut]" for c in kept)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from standins.faults import Status
+from standins.jira import JiraStandin
 from tests.flows.agent import Agent
 
 
@@ -49,3 +51,24 @@ def test_a_retry_after_a_clarifying_comment_updates_the_same_branch_and_pr(
     assert again["pr"]["url"] == first["pr"]["url"]
     assert len(agent.bitbucket.pull_requests) == 1
     assert len(agent.llm_requests("issue_spec")) == 2
+
+
+def test_when_jira_cannot_say_who_the_agent_is_its_comment_is_known_by_its_id(
+    agent: Agent
+) -> None:
+    with JiraStandin("agent@example.com", "jira-token-who") as jira:
+        jira.add_issue({"key": "MAT-101", "fields": {"summary": "Add Ti-6Al-4V"}})
+        agent.configure(JIRA_BASE_URL=jira.base_url, JIRA_EMAIL="agent@example.com",
+                        JIRA_API_TOKEN="jira-token-who")
+        jira.faults.add("GET /myself", Status(503), times=50)  # Jira cannot say, every time
+        agent.script_canned()
+        assert agent.run()["outcome"] == "completed"
+        own = agent.runs()[-1].jira_comment_id
+        assert own is not None
+        payload = with_comments(agent, ("someone", "Opened the pull request"),
+                                ("reporter", "The Python copy keeps its comment in English"))
+        payload["issue"]["fields"]["comment"]["comments"][0]["id"] = own  # the run's comment
+        again = agent.run(issue=payload)
+    assert again["outcome"] == "completed", again  # Jira trouble never fails the run
+    prompt = spec_prompt(agent)
+    assert "keeps its comment in English" in prompt and "Opened the pull request" not in prompt
