@@ -23,12 +23,12 @@ from db import issue_runs
 from db import webhook_deliveries as deliveries
 from deployments.http.deps import EngineDep, SettingsDep
 from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
-from deployments.http.webhook import (
+from deployments.http.webhook_body import (
+    Refusal,
     WebhookAnswer,
-    _is_json,
-    _json_object,
-    _read_capped,
-    _Refusal,
+    is_json,
+    json_object,
+    read_capped,
 )
 from deployments.http.webhook_checks import valid_signature
 from integrations.bitbucket_events import (
@@ -92,41 +92,41 @@ async def bitbucket_webhook(request: Request, settings: SettingsDep,
     try:
         delivery_id = request.headers.get("x-request-uuid")
         if not delivery_id or len(delivery_id) > MAX_REQUEST_UUID:
-            raise _Refusal(400, "rejected", f"X-Request-UUID: missing or over "
+            raise Refusal(400, "rejected", f"X-Request-UUID: missing or over "
                                             f"{MAX_REQUEST_UUID} characters")
         facts["delivery_id"] = delivery_id
-        if not _is_json(request.headers.get("content-type", "")):
-            raise _Refusal(415, "rejected", "content type must be application/json")
-        body = await _read_capped(request, settings.webhook_max_bytes,
+        if not is_json(request.headers.get("content-type", "")):
+            raise Refusal(415, "rejected", "content type must be application/json")
+        body = await read_capped(request, settings.webhook_max_bytes,
                                   settings.webhook_read_seconds)
         facts["body_sha256"] = hashlib.sha256(body).hexdigest()
         if not _signed(settings, body, request.headers.get("x-hub-signature")):
-            raise _Refusal(401, "rejected", "missing or wrong signature"
+            raise Refusal(401, "rejected", "missing or wrong signature"
                            if settings.bitbucket_webhook_secret else
                            "BITBUCKET_WEBHOOK_SECRET is not set: unsigned deliveries are refused")
-        payload = _json_object(body)
+        payload = json_object(body)
         event = request.headers.get("x-event-key", "")[:100]
         facts["event_type"] = event
         if event != EVENT:
-            raise _Refusal(202, "ignored", f"event {event[:60]!r} is not {EVENT}")
+            raise Refusal(202, "ignored", f"event {event[:60]!r} is not {EVENT}")
         try:
             comment = parse_comment_created(payload)
         except InvalidResponse as exc:
-            raise _Refusal(422, "rejected", str(exc)) from None
+            raise Refusal(422, "rejected", str(exc)) from None
         reason = _ignored(settings, comment)
         if reason:
-            raise _Refusal(202, "ignored", reason)
+            raise Refusal(202, "ignored", reason)
         parent = await run_in_threadpool(issue_runs.run_for_pull_request, engine, comment.pr_url)
         if parent is None:
-            raise _Refusal(202, "ignored", f"pull request #{comment.pr_id} was not opened by "
+            raise Refusal(202, "ignored", f"pull request #{comment.pr_id} was not opened by "
                                            "sdb-agent")
         facts["issue_key"] = parent.issue_key
-    except _Refusal as refusal:
+    except Refusal as refusal:
         return await _refused(engine, refusal, facts)
     return await _hand_off(engine, request.app.state.revise_handoff, comment, facts)
 
 
-async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSONResponse:
+async def _refused(engine: Any, refusal: Refusal, facts: dict[str, Any]) -> JSONResponse:
     delivery_id = facts["delivery_id"]
     reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
     values = {k: v for k, v in facts.items() if k != "delivery_id"}

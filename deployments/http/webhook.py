@@ -3,24 +3,27 @@ deployment. Every request is recorded in `webhook_delivery`; the raw body is nev
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from base.errors import IntegrationError, InvalidResponse
 from base.prefect_ui import flow_run_url
 from base.settings import Settings
-from base.storable import UnstorableInput, check_json
 from db import webhook_deliveries as deliveries
 from deployments.http.deps import EngineDep, HandoffDep, SettingsDep
 from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
+from deployments.http.webhook_body import (
+    Refusal,
+    WebhookAnswer,
+    is_json,
+    json_object,
+    read_capped,
+)
 from deployments.http.webhook_checks import (
     Credential,
     automation_body,
@@ -45,76 +48,20 @@ MAX_DELIVERY_ID = 255  # webhook_delivery.delivery_id
 MAX_EVENT_TYPE = 100  # webhook_delivery.event_type
 
 
-class WebhookAnswer(BaseModel):
-    status: str
-    reason: str | None = None
-    flow_run_id: str | None = None
-    flow_run_url: str | None = None
-    delivery_id: str | None = None
-
-
-class _Refusal(Exception):
-    def __init__(self, status: int, outcome: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.outcome, self.reason = status, outcome, reason
-
-
-def _is_json(content_type: str) -> bool:
-    """`application/json` or a `+json` type such as `application/vnd.api+json` (RFC 6839)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    kind, _, subtype = media.partition("/")
-    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
-
-
-async def _read_capped(request: Request, limit: int, seconds: float) -> bytes:
-    """The whole body within `seconds` (a half-sent body is not waited for forever)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _Refusal(413, "rejected", f"body of {declared} bytes is over {limit}")
-    chunks, size = [], 0
-    try:
-        async with asyncio.timeout(seconds):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise _Refusal(413, "rejected", f"body is over {limit} bytes")
-                chunks.append(chunk)
-    except TimeoutError:
-        raise _Refusal(408, "rejected", f"body not received within {seconds:g} s") from None
-    return b"".join(chunks)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object whose every text PostgreSQL can store."""
-    try:
-        payload = json.loads(body)
-    except RecursionError:
-        raise _Refusal(400, "rejected", "body is nested too deeply") from None
-    except (ValueError, UnicodeDecodeError):
-        raise _Refusal(400, "rejected", "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise _Refusal(400, "rejected", "body is not a JSON object")
-    try:
-        check_json(payload)
-    except UnstorableInput as exc:
-        raise _Refusal(422, "rejected", str(exc)) from None
-    return payload
-
-
 def _event_type(payload: dict[str, Any], who: Credential) -> str | None:
     """`webhookEvent`, or the Automation format of a body that has none."""
     event = payload.get("webhookEvent")
     if event is not None and not isinstance(event, str):
-        raise _Refusal(422, "rejected", "webhookEvent: not a string")
+        raise Refusal(422, "rejected", "webhookEvent: not a string")
     if event is not None and len(event) > MAX_EVENT_TYPE:
-        raise _Refusal(422, "rejected", f"webhookEvent: over {MAX_EVENT_TYPE} characters")
+        raise Refusal(422, "rejected", f"webhookEvent: over {MAX_EVENT_TYPE} characters")
     return event or automation_body(payload, who)
 
 
 def _delivery_id(request: Request) -> str | None:
     delivery_id = request.headers.get(DELIVERY_HEADER)
     if delivery_id is not None and not 0 < len(delivery_id) <= MAX_DELIVERY_ID:
-        raise _Refusal(400, "rejected",
+        raise Refusal(400, "rejected",
                        f"{DELIVERY_HEADER}: empty or over {MAX_DELIVERY_ID} characters")
     return delivery_id
 
@@ -145,30 +92,30 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDe
     facts: dict[str, Any] = {"delivery_id": None}
     try:
         facts["delivery_id"] = _delivery_id(request)
-        if not _is_json(request.headers.get("content-type", "")):
-            raise _Refusal(415, "rejected", "content type must be application/json")
-        body = await _read_capped(request, settings.webhook_max_bytes,
+        if not is_json(request.headers.get("content-type", "")):
+            raise Refusal(415, "rejected", "content type must be application/json")
+        body = await read_capped(request, settings.webhook_max_bytes,
                                   settings.webhook_read_seconds)
         facts["body_sha256"] = hashlib.sha256(body).hexdigest()
         who = credential(settings, body, request.headers)
         if who is None:
-            raise _Refusal(401, "rejected", "missing or wrong signature or token")
-        payload = _json_object(body)
+            raise Refusal(401, "rejected", "missing or wrong signature or token")
+        payload = json_object(body)
         facts["event_type"] = _event_type(payload, who)
         reason = ignored_event(settings, payload, who)
         if reason:
-            raise _Refusal(202, "ignored", reason)
+            raise Refusal(202, "ignored", reason)
         try:  # in a thread: converting a long description must not hold the event loop
             issue = await run_in_threadpool(parse_issue, payload)
             facts["issue_key"] = issue.key
             event = await run_in_threadpool(event_facts, payload)
         except InvalidResponse as exc:
-            raise _Refusal(422, "rejected", str(exc)) from None
+            raise Refusal(422, "rejected", str(exc)) from None
         reason = (await _own_event(settings, event) or ignored_trigger(settings, event)
                   or ignored_issue(settings, issue, command=event.comment is not None))
         if reason:
-            raise _Refusal(202, "ignored", reason)
-    except _Refusal as refusal:
+            raise Refusal(202, "ignored", reason)
+    except Refusal as refusal:
         return await _refused(engine, refusal, facts)
     return await _hand_off(engine, handoff, run_parameters(settings, payload, issue, event),
                            issue.key, issue.project, facts)
@@ -182,11 +129,11 @@ async def _own_event(settings: Settings, event: EventFacts) -> str | None:
     try:
         agent = await run_in_threadpool(agent_ids, settings)
     except IntegrationError as exc:
-        raise _Refusal(503, "failed", f"{exc}; Jira will retry") from None
+        raise Refusal(503, "failed", f"{exc}; Jira will retry") from None
     return own_event(event, agent)
 
 
-async def _refused(engine: Any, refusal: _Refusal, facts: dict[str, Any]) -> JSONResponse:
+async def _refused(engine: Any, refusal: Refusal, facts: dict[str, Any]) -> JSONResponse:
     """Record a refused or ignored request. Its delivery id goes into the reason, not the
     unique column, so Jira's retry of the same delivery is judged afresh."""
     delivery_id = facts["delivery_id"]

@@ -1,0 +1,72 @@
+"""What both webhooks (Jira, Bitbucket) do with a request before reading it as an event: the
+content type, a body read within a size and time limit, JSON that PostgreSQL can store, and
+the answer's shape. A `Refusal` carries the HTTP status and the recorded outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel
+
+from base.storable import UnstorableInput, check_json
+
+
+class WebhookAnswer(BaseModel):
+    status: str
+    reason: str | None = None
+    flow_run_id: str | None = None
+    flow_run_url: str | None = None
+    delivery_id: str | None = None
+
+
+class Refusal(Exception):
+    """A request answered with `status` and recorded with `outcome` and `reason`."""
+
+    def __init__(self, status: int, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.outcome, self.reason = status, outcome, reason
+
+
+def is_json(content_type: str) -> bool:
+    """`application/json` or a `+json` type such as `application/vnd.api+json` (RFC 6839)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def read_capped(request: Request, limit: int, seconds: float) -> bytes:
+    """The whole body within `seconds` (a half-sent body is not waited for forever)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, "rejected", f"body of {declared} bytes is over {limit}")
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refusal(413, "rejected", f"body is over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Refusal(408, "rejected", f"body not received within {seconds:g} s") from None
+    return b"".join(chunks)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object whose every text PostgreSQL can store."""
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise Refusal(400, "rejected", "body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise Refusal(400, "rejected", "body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise Refusal(400, "rejected", "body is not a JSON object")
+    try:
+        check_json(payload)
+    except UnstorableInput as exc:
+        raise Refusal(422, "rejected", str(exc)) from None
+    return payload
