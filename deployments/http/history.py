@@ -265,8 +265,7 @@ def history_detail(
     history_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     include_content: Annotated[bool, Query(description="add files' full contents")] = False,
 ) -> RunDetail:
-    """One run with its files, LLM calls and Bitbucket calls, oldest first; a run that
-    opened a PR lists its revisions, and a revision names its parent run."""
+    """One run: its files, LLM and Bitbucket calls (oldest first), revisions or parent run."""
     run = run_detail(engine, history_id, include_content=include_content)
     if run is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run with id {history_id}")
