@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import prefect.context
 import pytest
 import requests
 import uvicorn
@@ -95,6 +96,9 @@ def gated_server(webhook_env: None, gate: PrefectGate, runtime: ConfiguredRuntim
 
 @contextmanager
 def prefect_api_url_env(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Prefect's API at `url` process-wide while inside, then exactly the settings before (the
+    test server's, which a refresh from the environment would lose)."""
+    before = prefect.context.GLOBAL_SETTINGS_CONTEXT
     with monkeypatch.context() as patch:
         patch.setenv("PREFECT_API_URL", url)
         refresh_global_settings_context()
@@ -102,7 +106,7 @@ def prefect_api_url_env(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
             yield
         finally:
             patch.undo()
-            refresh_global_settings_context()
+            prefect.context.GLOBAL_SETTINGS_CONTEXT = before
 
 
 def payload(key: str = "MAT-7", event: str = "jira:issue_created", **fields: Any) -> bytes:

@@ -17,7 +17,9 @@ from tests.flows.agent import TOKEN, Agent, demo_issue, sample_files, write_targ
 
 
 @pytest.fixture
-def agent(tmp_path: Path, database_url: URL, prefect_api: str) -> Iterator[Agent]:
+def agent(
+    tmp_path: Path, database_url: URL, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Agent]:
     repo = BitbucketEmulator.create_repository(tmp_path / "repo.git", sample_files())
     targets = write_targets(tmp_path / "targets.yaml")
     with (
@@ -40,6 +42,9 @@ def agent(tmp_path: Path, database_url: URL, prefect_api: str) -> Iterator[Agent
             "CONCURRENCY_LIMITS": "false",
             "PREFECT_API_URL": prefect_api,  # Prefect's own: for the agent's subprocesses
         }
+        # Prefect's own setting is read from the environment by its client and by the runner
+        # (which makes it process-wide); ours come from the installed runtime
+        monkeypatch.setenv("PREFECT_API_URL", prefect_api)
         runtime = ConfiguredRuntime(env)
         runtime.set()
         engine = create_engine(database_url)

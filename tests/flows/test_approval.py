@@ -4,6 +4,7 @@ The decision is given through the Prefect API, as the UI's resume form sends it.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import uuid
@@ -31,7 +32,9 @@ class RunInThread:
         self.agent = agent
         self.result: RunResult | None = None
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        # the test's context (Prefect's settings: the test server) goes with the run
+        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
+                                       daemon=True)
 
     def _run(self) -> None:
         try:
