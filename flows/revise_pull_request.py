@@ -29,7 +29,7 @@ from integrations.bitbucket_events import ReviewComment, instructions_for_agent
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.outcomes import FileOutcome
-from tasks.retry import database_hiccup
+from tasks.retry import raised_or_database_hiccup
 from tasks.revise import file_spec, read_pr_files
 from tasks.revise_access import reviewer_refusal
 from tasks.revise_reply import reply_to_comment
@@ -57,17 +57,8 @@ def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     issue_runs.fail_active_for_flow_run(current_runtime().engine, flow_run.id, message)
 
 
-def _busy(task: Any, task_run: Any, state: Any) -> bool:
-    try:
-        state.result(raise_on_failure=True)
-    except RunBusy:
-        return True
-    except BaseException:
-        pass
-    return database_hiccup(task, task_run, state)
-
-
-@task(retries=BUSY_RETRIES, retry_delay_seconds=BUSY_DELAY_SECONDS, retry_condition_fn=_busy)
+@task(retries=BUSY_RETRIES, retry_delay_seconds=BUSY_DELAY_SECONDS,
+      retry_condition_fn=raised_or_database_hiccup(RunBusy))
 def claim_revision(parent: issue_runs.OpenedPullRequest, comment: ReviewComment,
                    lease_seconds: int) -> issue_runs.Claim:
     """Waits (by retries) while another run of the issue works on the branch."""

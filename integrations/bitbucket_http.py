@@ -10,7 +10,7 @@ slow down while Bitbucket says the limit is near (`RatePacer`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -21,7 +21,7 @@ from base.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
 from integrations.bitbucket_pace import RatePacer
 from integrations.bitbucket_wire import error_message
 from integrations.http_retry import SERVER_ERRORS, RateLimited, RetryPolicy
-from integrations.http_transport import Headers, SessionTransport, Transport
+from integrations.http_transport import Headers, SessionTransport, Transport, read_capped
 
 MAX_JSON_BYTES = 10 * 1024 * 1024
 ENDPOINT_PREFIX = "/repositories/{workspace}/{repo_slug}"
@@ -62,7 +62,7 @@ class BitbucketHttp:
             started = time.monotonic()
             try:
                 with self.transport.send(request, self.timeout) as answer:
-                    body = _read_capped(answer.chunks, limit)
+                    body = read_capped(answer.chunks, limit, "Bitbucket")
             except InvalidResponse as exc:
                 self.record(method, template, answer.status, started, attempt, answer.headers,
                             str(exc))
@@ -100,17 +100,6 @@ class BitbucketHttp:
             method=method, endpoint=ENDPOINT_PREFIX + template, status_code=status,
             duration_seconds=time.monotonic() - started, attempt=attempt,
             rate_limit=rate_limit or None, error=error))
-
-
-def _read_capped(chunks: Iterable[bytes], limit: int) -> bytes:
-    """The body, refused as soon as it grows past `limit` rather than after it is all read."""
-    parts, size = [], 0
-    for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise InvalidResponse(f"Bitbucket response over {limit} bytes; refused")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def _rate_limited(method: str, template: str, headers: Mapping[str, str],

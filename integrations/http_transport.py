@@ -17,6 +17,8 @@ from typing import Protocol
 import requests
 from requests.adapters import HTTPAdapter
 
+from base.errors import InvalidResponse
+
 Headers = requests.structures.CaseInsensitiveDict[str]
 CHUNK_BYTES = 64 * 1024
 
@@ -55,3 +57,14 @@ class SessionTransport:
                                **settings) as response:
             yield Answer(response.status_code, response.headers,
                          response.iter_content(CHUNK_BYTES))
+
+
+def read_capped(chunks: Iterable[bytes], limit: int, service: str) -> bytes:
+    """The body, refused as soon as it grows past `limit` rather than after it is all read."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise InvalidResponse(f"{service} response over {limit} bytes; refused")
+        parts.append(chunk)
+    return b"".join(parts)

@@ -17,7 +17,7 @@ import requests
 from base.errors import InvalidResponse, NotFound, PermanentError, TransientError
 from base.recording import RATE_LIMIT_HEADERS, ApiCall, ApiRecorder
 from base.redaction import redact
-from integrations.http_transport import SessionTransport, Transport
+from integrations.http_transport import SessionTransport, Transport, read_capped
 from integrations.jira_site import JiraSite
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -51,7 +51,8 @@ class JiraHttp:
             started = time.monotonic()
             try:
                 with self.transport.send(request, self.timeout) as answer:
-                    status, headers, raw = answer.status, answer.headers, _capped(answer.chunks)
+                    raw = read_capped(answer.chunks, MAX_JSON_BYTES, "Jira")
+                    status, headers = answer.status, answer.headers
             except InvalidResponse as exc:
                 self._record(method, template, answer.status, started, attempt, None, str(exc))
                 raise
@@ -77,16 +78,6 @@ class JiraHttp:
             method=method, endpoint=self.api + template, status_code=status,
             duration_seconds=time.monotonic() - started, attempt=attempt,
             rate_limit=limits or None, error=redact(error) if error else None))
-
-
-def _capped(chunks: Any) -> bytes:
-    parts, size = [], 0
-    for chunk in chunks:
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise InvalidResponse(f"Jira response over {MAX_JSON_BYTES} bytes; refused")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def _answer(method: str, template: str, status: int, raw: bytes, error: str | None) -> Any:

@@ -9,20 +9,11 @@ than an hour, so by the last retry a full window has passed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from integrations.http_retry import RateLimited
-from tasks.retry import database_hiccup
+from tasks.retry import raised_or_database_hiccup
 
 GIT_HOST_RETRY_DELAYS: list[float] = [60, 300, 1200, 2400]
 GIT_HOST_RETRIES = len(GIT_HOST_RETRY_DELAYS)
 
 
-def rate_limited_or_database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
-    try:
-        state.result(raise_on_failure=True)
-    except RateLimited:
-        return True
-    except BaseException:
-        pass
-    return database_hiccup(task, task_run, state)
+rate_limited_or_database_hiccup = raised_or_database_hiccup(RateLimited)

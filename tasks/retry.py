@@ -8,6 +8,7 @@ whose client makes one attempt) `TransientError`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prefect.tasks import exponential_backoff
@@ -32,6 +33,16 @@ def database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
     exc = _exception(state)
     return isinstance(exc, OperationalError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def raised_or_database_hiccup(
+    *kinds: type[BaseException],
+) -> Callable[[Any, Any, Any], bool]:
+    """A retry condition: the task raised one of `kinds`, or lost the history database."""
+    def condition(task: Any, task_run: Any, state: Any) -> bool:
+        return isinstance(_exception(state), kinds) or database_hiccup(task, task_run, state)
+
+    return condition
 
 
 def transient_or_database_hiccup(task: Any, task_run: Any, state: Any) -> bool:
