@@ -198,7 +198,20 @@ class LlmCallHistory(_RunChild, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
 
 
-class BitbucketApiHistory(_RunChild, Base):
+class _ApiCallColumns:
+    """One outside call as a history row: the git host's (`bitbucket_api_history`) and
+    Jira's (`jira_api_history`) have the same columns."""
+
+    api_method: Mapped[str] = mapped_column(String(10))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int | None]
+    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
+    attempt: Mapped[int] = mapped_column(server_default="1")
+    rate_limit: Mapped[dict[str, Any] | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class BitbucketApiHistory(_RunChild, _ApiCallColumns, Base):
     """One git-host call with its real status code and rate-limit headers."""
 
     __tablename__ = "bitbucket_api_history"
@@ -211,16 +224,9 @@ class BitbucketApiHistory(_RunChild, Base):
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
-    api_method: Mapped[str] = mapped_column(String(10))
-    endpoint: Mapped[str] = mapped_column(String(500))
-    status_code: Mapped[int | None]
-    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
-    attempt: Mapped[int] = mapped_column(server_default="1")
-    rate_limit: Mapped[dict[str, Any] | None]
-    error_message: Mapped[str | None] = mapped_column(Text)
 
 
-class JiraApiHistory(Base):
+class JiraApiHistory(_ApiCallColumns, Base):
     """One Jira call of a run (comments, transitions, issue reads), as the git host's calls
     are recorded; few per run, so not partitioned."""
 
@@ -236,13 +242,6 @@ class JiraApiHistory(Base):
     history_id: Mapped[int] = mapped_column(
         ForeignKey("issue_processing_history.id", ondelete="CASCADE"))
     task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    api_method: Mapped[str] = mapped_column(String(10))
-    endpoint: Mapped[str] = mapped_column(String(500))
-    status_code: Mapped[int | None]
-    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
-    attempt: Mapped[int] = mapped_column(server_default="1")
-    rate_limit: Mapped[dict[str, Any] | None]
-    error_message: Mapped[str | None] = mapped_column(Text)
 
 
 class LlmResponseCache(Base):

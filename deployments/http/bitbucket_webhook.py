@@ -26,6 +26,7 @@ from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
 from deployments.http.webhook_body import (
     Refusal,
     WebhookAnswer,
+    answer,
     is_json,
     json_object,
     read_capped,
@@ -41,11 +42,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
 EVENT = "pullrequest:comment_created"
 MAX_REQUEST_UUID = 255
-
-
-def _answer(http_status: int, *, status: str, **fields: str | None) -> JSONResponse:
-    return JSONResponse(WebhookAnswer(status=status, **fields).model_dump(exclude_none=True),
-                        status_code=http_status)
 
 
 def _signed(settings: Settings, body: bytes, header: str | None) -> bool:
@@ -133,7 +129,7 @@ async def _refused(engine: Any, refusal: Refusal, facts: dict[str, Any]) -> JSON
     await run_in_threadpool(lambda: deliveries.record(
         engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
     logger.info("bitbucket webhook %s: %s (%s)", delivery_id, refusal.outcome, refusal.status)
-    return _answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
+    return answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
                    delivery_id=delivery_id)
 
 
@@ -149,7 +145,7 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, comment: ReviewComment
             engine, outcome="duplicate", http_status=200, issue_key=issue_key,
             reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
             event_type=EVENT, body_sha256=facts["body_sha256"]))
-        return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
+        return answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
                        flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
     key = f"bitbucket-comment:{comment.pr_url}#{comment.comment_id}"
     try:
@@ -161,11 +157,11 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, comment: ReviewComment
         await run_in_threadpool(lambda: deliveries.settle(
             engine, row.id, outcome="failed", http_status=503, flow_run_id=None, reason=cause))
         logger.warning("bitbucket webhook %s: %s", delivery_id, cause)
-        return _answer(503, status="unavailable", reason=cause, delivery_id=delivery_id)
+        return answer(503, status="unavailable", reason=cause, delivery_id=delivery_id)
     await run_in_threadpool(lambda: deliveries.settle(
         engine, row.id, outcome="accepted", http_status=202, flow_run_id=flow_run_id,
         reason=None))
     logger.info("bitbucket webhook %s: comment %s accepted as flow run %s", delivery_id,
                 comment.comment_id, flow_run_id)
-    return _answer(202, status="accepted", flow_run_id=str(flow_run_id),
+    return answer(202, status="accepted", flow_run_id=str(flow_run_id),
                    flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)

@@ -20,6 +20,7 @@ from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
 from deployments.http.webhook_body import (
     Refusal,
     WebhookAnswer,
+    answer,
     is_json,
     json_object,
     read_capped,
@@ -64,11 +65,6 @@ def _delivery_id(request: Request) -> str | None:
         raise Refusal(400, "rejected",
                        f"{DELIVERY_HEADER}: empty or over {MAX_DELIVERY_ID} characters")
     return delivery_id
-
-
-def _answer(http_status: int, *, status: str, **fields: str | None) -> JSONResponse:
-    return JSONResponse(WebhookAnswer(status=status, **fields).model_dump(exclude_none=True),
-                        status_code=http_status)
 
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -143,7 +139,7 @@ async def _refused(engine: Any, refusal: Refusal, facts: dict[str, Any]) -> JSON
         engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
     logger.info("webhook %s %s: %s (%s)", delivery_id, facts.get("issue_key"), refusal.outcome,
                 refusal.status)
-    return _answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
+    return answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
                    delivery_id=delivery_id)
 
 
@@ -161,7 +157,7 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, parameters: dict[str, 
                 engine, outcome="duplicate", http_status=200, issue_key=issue_key,
                 reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
                 event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
-            return _answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
+            return answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
                            flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
     try:
         flow_run_id = await handoff.start(parameters, idempotency_key=key,
@@ -179,7 +175,7 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, parameters: dict[str, 
                 engine, outcome="failed", http_status=503, issue_key=issue_key, reason=reason,
                 event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
         logger.warning("webhook %s %s: %s", delivery_id, issue_key, reason)
-        return _answer(503, status="unavailable", reason=reason, delivery_id=delivery_id)
+        return answer(503, status="unavailable", reason=reason, delivery_id=delivery_id)
     if row is None:
         await run_in_threadpool(lambda: deliveries.record(
             engine, outcome="accepted", http_status=202, issue_key=issue_key, reason=None,
@@ -190,8 +186,8 @@ async def _hand_off(engine: Any, handoff: FlowRunHandoff, parameters: dict[str, 
             engine, row.id, outcome="accepted", http_status=202, flow_run_id=flow_run_id,
             reason=None))
     else:
-        return _answer(200, status="duplicate", flow_run_id=str(flow_run_id),
+        return answer(200, status="duplicate", flow_run_id=str(flow_run_id),
                        flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)
     logger.info("webhook %s %s: accepted as flow run %s", delivery_id, issue_key, flow_run_id)
-    return _answer(202, status="accepted", flow_run_id=str(flow_run_id),
+    return answer(202, status="accepted", flow_run_id=str(flow_run_id),
                    flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)

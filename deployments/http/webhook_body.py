@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from base.storable import UnstorableInput, check_json
@@ -70,3 +71,9 @@ def json_object(body: bytes) -> dict[str, Any]:
     except UnstorableInput as exc:
         raise Refusal(422, "rejected", str(exc)) from None
     return payload
+
+
+def answer(http_status: int, *, status: str, **fields: str | None) -> JSONResponse:
+    """The webhook's answer: its outcome, and what Jira or Bitbucket may show about it."""
+    return JSONResponse(WebhookAnswer(status=status, **fields).model_dump(exclude_none=True),
+                        status_code=http_status)
