@@ -83,7 +83,7 @@ def blocks(report: RunReport) -> list[Block]:
         out.append(Paragraph([f"LLM cost: {report.cost}"]))
     out += [Paragraph([f"Note: {note}"]) for note in report.notes]
     if report.run_url:
-        out.append(Paragraph(["The run in Prefect: ", ("run", report.run_url)]))
+        out.append(Paragraph([("This run in the Prefect UI", report.run_url)]))
     return out
 
 
