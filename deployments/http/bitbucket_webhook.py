@@ -30,6 +30,7 @@ from deployments.http.webhook_body import (
     is_json,
     json_object,
     read_capped,
+    refused,
 )
 from deployments.http.webhook_checks import valid_signature
 from integrations.bitbucket_events import (
@@ -118,19 +119,8 @@ async def bitbucket_webhook(request: Request, settings: SettingsDep,
                                            "sdb-agent")
         facts["issue_key"] = parent.issue_key
     except Refusal as refusal:
-        return await _refused(engine, refusal, facts)
+        return await refused(engine, refusal, facts, webhook="bitbucket")
     return await _hand_off(engine, request.app.state.revise_handoff, comment, facts)
-
-
-async def _refused(engine: Any, refusal: Refusal, facts: dict[str, Any]) -> JSONResponse:
-    delivery_id = facts["delivery_id"]
-    reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
-    values = {k: v for k, v in facts.items() if k != "delivery_id"}
-    await run_in_threadpool(lambda: deliveries.record(
-        engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
-    logger.info("bitbucket webhook %s: %s (%s)", delivery_id, refusal.outcome, refusal.status)
-    return answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
-                   delivery_id=delivery_id)
 
 
 async def _hand_off(engine: Any, handoff: FlowRunHandoff, comment: ReviewComment,

@@ -24,6 +24,7 @@ from deployments.http.webhook_body import (
     is_json,
     json_object,
     read_capped,
+    refused,
 )
 from deployments.http.webhook_checks import (
     Credential,
@@ -112,7 +113,7 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDe
         if reason:
             raise Refusal(202, "ignored", reason)
     except Refusal as refusal:
-        return await _refused(engine, refusal, facts)
+        return await refused(engine, refusal, facts, webhook="jira")
     return await _hand_off(engine, handoff, run_parameters(settings, payload, issue, event),
                            issue.key, issue.project, facts)
 
@@ -127,20 +128,6 @@ async def _own_event(settings: Settings, event: EventFacts) -> str | None:
     except IntegrationError as exc:
         raise Refusal(503, "failed", f"{exc}; Jira will retry") from None
     return own_event(event, agent)
-
-
-async def _refused(engine: Any, refusal: Refusal, facts: dict[str, Any]) -> JSONResponse:
-    """Record a refused or ignored request. Its delivery id goes into the reason, not the
-    unique column, so Jira's retry of the same delivery is judged afresh."""
-    delivery_id = facts["delivery_id"]
-    reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
-    values = {k: v for k, v in facts.items() if k != "delivery_id"}
-    await run_in_threadpool(lambda: deliveries.record(
-        engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
-    logger.info("webhook %s %s: %s (%s)", delivery_id, facts.get("issue_key"), refusal.outcome,
-                refusal.status)
-    return answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
-                   delivery_id=delivery_id)
 
 
 async def _hand_off(engine: Any, handoff: FlowRunHandoff, parameters: dict[str, Any],

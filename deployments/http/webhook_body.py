@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from base.storable import UnstorableInput, check_json
+from db import webhook_deliveries as deliveries
+
+logger = logging.getLogger(__name__)
 
 
 class WebhookAnswer(BaseModel):
@@ -77,3 +82,18 @@ def answer(http_status: int, *, status: str, **fields: str | None) -> JSONRespon
     """The webhook's answer: its outcome, and what Jira or Bitbucket may show about it."""
     return JSONResponse(WebhookAnswer(status=status, **fields).model_dump(exclude_none=True),
                         status_code=http_status)
+
+
+async def refused(engine: Any, refusal: Refusal, facts: dict[str, Any], *,
+                  webhook: str) -> JSONResponse:
+    """Record a refused or ignored request. Its delivery id goes into the reason, not the
+    unique column, so the sender's retry of the same delivery is judged afresh."""
+    delivery_id = facts["delivery_id"]
+    reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
+    values = {k: v for k, v in facts.items() if k != "delivery_id"}
+    await run_in_threadpool(lambda: deliveries.record(
+        engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
+    logger.info("%s webhook %s %s: %s (%s)", webhook, delivery_id, facts.get("issue_key"),
+                refusal.outcome, refusal.status)
+    return answer(refusal.status, status=refusal.outcome, reason=refusal.reason,
+                  delivery_id=delivery_id)
