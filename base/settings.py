@@ -15,13 +15,20 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from base.errors import ConfigError
-from base.pricing import PriceFileError, read_price_file
+from base.pricing import PriceFileError, PriceTable, read_price_file
 
 
 def _postgresql_url(value: SecretStr | None, *, driver: str | None,
@@ -52,7 +59,8 @@ _BRANCH_PREFIX = re.compile(r"([A-Za-z0-9_][A-Za-z0-9._-]*/?)*")
 SECRET_FIELDS = ("openai_api_key", "bitbucket_access_token", "bitbucket_api_token",
                   "jira_webhook_secret", "jira_webhook_token", "jira_api_token",
                   "jira_personal_access_token", "bitbucket_webhook_secret",
-                  "smtp_password", "api_token", "local_prefect_database_url", "database_url")
+                  "smtp_password", "api_token", "local_prefect_database_url", "database_url",
+                  "alert_webhook_url")
 
 
 class Settings(BaseSettings):
@@ -145,6 +153,13 @@ class Settings(BaseSettings):
     pr_reviewers: str = ""
     reviewer_map: Path | None = None
 
+    # spend control (README "Spend control")
+    llm_budget_per_run_usd: float | None = Field(default=None, gt=0)
+    llm_budget_per_day_usd: float | None = Field(default=None, gt=0)
+    llm_max_completion_tokens: int = Field(default=8192, ge=256, le=200_000)
+    cost_alert_usd: float | None = Field(default=None, gt=0)
+    alert_webhook_url: SecretStr | None = None  # a Slack webhook URL is itself a credential
+
     # maintenance (flows/maintenance.py; README "Maintenance")
     cost_budget_daily_usd: float | None = Field(default=None, gt=0)
     report_timezone: str = "UTC"
@@ -176,6 +191,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("cost_budget_daily_usd", "llm_reasoning_effort", "pricing_file",
+                     "llm_budget_per_run_usd", "llm_budget_per_day_usd", "cost_alert_usd",
+                     "alert_webhook_url",
                      "jira_transition_on_pr", "jira_transition_on_failure", "jira_account_id",
                      "reviewer_map", mode="before")
     @classmethod
@@ -227,6 +244,25 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("is set but empty; unset it or give a real token")
         return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _alert_url_is_http(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("is not an http(s) URL with a host")  # the URL is a secret
+        return value
+
+    @model_validator(mode="after")
+    def _budget_needs_a_price(self) -> Settings:
+        """A budget cannot be kept for a model whose calls have no price."""
+        if (self.llm_budget_per_run_usd or self.llm_budget_per_day_usd) and \
+                PriceTable.load(self.pricing_file).price_of(self.llm_model) is None:
+            raise ValueError(
+                f"LLM_MODEL {self.llm_model} has no price, so a budget cannot be kept; "
+                "price it in PRICING_FILE or unset LLM_BUDGET_PER_RUN_USD/LLM_BUDGET_PER_DAY_USD")
+        return self
 
     @field_validator("openai_base_url", "bitbucket_api_url", "jira_base_url")
     @classmethod

@@ -123,6 +123,13 @@ class IssueProcessingHistory(Base):
     parent_history_id: Mapped[int | None] = mapped_column(
         ForeignKey("issue_processing_history.id", ondelete="CASCADE"))
     jira_comment_id: Mapped[str | None] = mapped_column(String(64))
+    # spend control (db/llm_budget.py): the estimate made before the first edit, and the
+    # run's share of the ledger that keeps LLM_BUDGET_PER_RUN_USD
+    cost_estimate_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    cost_estimate_worst_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    cost_estimate_method: Mapped[str | None] = mapped_column(String(60))
+    llm_reserved_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default="0")
+    llm_spent_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default="0")
 
 
 class _RunChild:
@@ -368,3 +375,60 @@ class StatsLlmDaily(Base):
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
     cached_tokens: Mapped[int] = mapped_column(BigInteger)
     total_tokens: Mapped[int] = mapped_column(BigInteger)
+
+
+class LlmBudgetDay(Base):
+    """One UTC day of the LLM ledger, across all runs and workers: what calls in flight have
+    reserved (their worst case) and what answered calls cost. One row per day, so a reservation
+    is one conditional UPDATE that PostgreSQL's row lock serialises."""
+
+    __tablename__ = "llm_budget_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reserved_usd: Mapped[Decimal] = mapped_column(Numeric(14, 6), server_default="0")
+    spent_usd: Mapped[Decimal] = mapped_column(Numeric(14, 6), server_default="0")
+    calls: Mapped[int] = mapped_column(Integer, server_default="0")
+    refusals: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class LlmBudgetReservation(Base):
+    """One call's reservation while it is in flight; a leftover (its process died) is given
+    back when its run ends or is reaped."""
+
+    __tablename__ = "llm_budget_reservation"
+    __table_args__ = (Index("idx_lbr_history_id", "history_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    history_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issue_processing_history.id", ondelete="SET NULL"))
+    amount_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class LlmBudgetCap(Base):
+    """A cap set at run time (`sdb-agent budget set`); it wins over the environment's value
+    and applies to the next call of every active run."""
+
+    __tablename__ = "llm_budget_cap"
+    __table_args__ = (CheckConstraint(_in("name", ("per_run", "per_day")), name="check_name"),)
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class CostAlert(Base):
+    """One crossing of COST_ALERT_USD on one UTC day: the unique key makes it one alert."""
+
+    __tablename__ = "cost_alert"
+    __table_args__ = (Index("uq_cost_alert_day_threshold", "day", "threshold_usd", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    threshold_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    spent_usd: Mapped[Decimal] = mapped_column(Numeric(14, 6))
+    created_at: Mapped[datetime] = _created_at()
+    channels: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
