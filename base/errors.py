@@ -23,6 +23,11 @@ class ConfigError(SdbAgentError):
     """A setting is missing or invalid; the message names the variable."""
 
 
+class BudgetExceeded(SdbAgentError):
+    """An LLM call would take spend past a hard budget, so it is not made. The message begins
+    with `budget:` and names the cap, what is spent and what the call needs."""
+
+
 class DatabaseError(SdbAgentError):
     """The history database cannot be used (unreachable, wrong URL, wrong schema version)."""
 

@@ -33,6 +33,14 @@ def describe_result(result: RunResult) -> list[str]:
     lines.append(f"LLM: {result.get('llm_calls', 0)} call(s), {result.get('cache_hits', 0)} "
                  f"cache hit(s), {result.get('tokens', 0)} tokens, ${result.get('cost_usd')}"
                  + (f" + {unpriced} unpriced call(s)" if unpriced else ""))
+    if result.get("cost_estimate_method"):
+        lines.append(f"estimate before the edits: {_usd(result.get('cost_estimate_usd'))}, "
+                     f"worst case {_usd(result.get('cost_estimate_worst_usd'))} "
+                     f"({result['cost_estimate_method']})")
     if result.get("error"):
         lines.append(f"error: {result['error']}")
     return lines
+
+
+def _usd(amount: str | None) -> str:
+    return "unpriced" if amount is None else f"${amount}"

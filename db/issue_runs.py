@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, 
 from sqlalchemy.exc import IntegrityError
 
 from base import clock
+from db import llm_budget
 from db.models import ACTIVE_STATUSES, IssueProcessingHistory, RunKind, RunStatus
 from db.models import LlmCallHistory as Call
 
@@ -49,13 +50,16 @@ def _last_sign_of_life() -> ColumnElement[datetime]:
 
 
 def _fail_active(conn: Connection, where: ColumnElement[bool], reason: str) -> list[int]:
-    """Fail the active runs that `where` selects; the ids it changed (a finished run stays)."""
-    return list(conn.execute(
+    """Fail the active runs that `where` selects; the ids it changed (a finished run stays).
+    What their LLM calls still hold in the budget ledger goes back."""
+    failed = list(conn.execute(
         update(Run)
         .where(where, Run.status.in_(ACTIVE_STATUSES))
         .values(status=RunStatus.FAILED, completed_at=_now(), error_message=reason[:2000])
         .returning(Run.id)
     ).scalars())
+    llm_budget.give_back(conn, failed)
+    return failed
 
 
 def find_completed(
@@ -146,6 +150,15 @@ def heartbeat(engine: Engine, history_id: int, **progress: Any) -> None:
         )
 
 
+def record_estimate(engine: Engine, history_id: int, *, first_attempt: Decimal | None,
+                    worst_case: Decimal | None, method: str) -> None:
+    """The run's cost estimate, made before its first edit call, beside its actual cost."""
+    with engine.begin() as conn:
+        conn.execute(update(Run).where(Run.id == history_id).values(
+            cost_estimate_usd=first_attempt, cost_estimate_worst_usd=worst_case,
+            cost_estimate_method=method[:80]))
+
+
 def finish(
     engine: Engine,
     *,
@@ -180,6 +193,7 @@ def finish(
                 branch_name=branch_name,
             )
         )
+        llm_budget.give_back(conn, [history_id])
 
 
 def fail_active_for_flow_run(engine: Engine, flow_run_id: uuid.UUID, message: str) -> int:
@@ -265,10 +279,14 @@ class RunCosts:
     tokens: int
     calls: int
     cache_hits: int
+    estimate: Decimal | None = None  # made before the first edit call (tasks/estimate.py)
+    estimate_worst: Decimal | None = None
+    estimate_method: str | None = None
 
 
 def run_costs(engine: Engine, history_id: int) -> RunCosts:
-    """LLM totals of one run, with unpriced calls counted apart (never as $0)."""
+    """LLM totals of one run, with unpriced calls counted apart (never as $0), beside the
+    estimate made before its edits."""
     with engine.connect() as conn:
         row = conn.execute(
             select(
@@ -279,8 +297,12 @@ def run_costs(engine: Engine, history_id: int) -> RunCosts:
                 func.count().filter(Call.cache_hit),
             ).where(Call.history_id == history_id)
         ).one()
+        estimate = conn.execute(
+            select(Run.cost_estimate_usd, Run.cost_estimate_worst_usd, Run.cost_estimate_method)
+            .where(Run.id == history_id)).one()
     cost, unpriced, tokens, calls, hits = (value or 0 for value in row)  # COALESCE, count()
-    return RunCosts(Decimal(cost), int(unpriced), int(tokens), int(calls), int(hits))
+    return RunCosts(Decimal(cost), int(unpriced), int(tokens), int(calls), int(hits),
+                    *estimate)
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ class IssueProcessingHistory(Base):
     # run's share of the ledger that keeps LLM_BUDGET_PER_RUN_USD
     cost_estimate_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     cost_estimate_worst_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
-    cost_estimate_method: Mapped[str | None] = mapped_column(String(60))
+    cost_estimate_method: Mapped[str | None] = mapped_column(String(80))
     llm_reserved_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default="0")
     llm_spent_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default="0")
 

@@ -25,7 +25,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy import Engine
 
 from base import redaction
-from base.errors import IntegrationError
+from base.errors import BudgetExceeded, IntegrationError
 from base.prefect_ui import flow_run_url
 from base.settings import Settings
 from base.targets import TargetsConfig, load_targets
@@ -41,6 +41,7 @@ from tasks.artifacts import FileProgress, publish_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
+from tasks.estimate import check_before_spending, estimate_cost
 from tasks.intake import fetch_issue_by_key, read_targets
 from tasks.jira_feedback import jira_feedback, report_waiting_for_approval
 from tasks.limits import ensure_limits
@@ -184,9 +185,23 @@ def _flow_run_uuid() -> uuid.UUID | None:
 
 def _process(settings: Settings, engine: Engine, record: IssueRunRecord, issue: Issue,
              targets: TargetsConfig) -> RunResult:
+    """The run, stopped where a budget would be exceeded (no call past a cap is made)."""
+    started = time.monotonic()
+    try:
+        return _edit_issue(settings, engine, record, issue, targets)
+    except BudgetExceeded as exc:
+        return _finish_failed(engine, record, issue, [], {
+            "outcome": "failed", "history_id": record.history_id, "branch": None,
+            "files": []}, None, str(exc), started)
+
+
+def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issue: Issue,
+                targets: TargetsConfig) -> RunResult:
     logger = get_run_logger()
     history_id = record.history_id
     base, originals = read_targets(history_id, targets.targets, settings.max_file_concurrency)
+    check_before_spending(settings, engine, history_id, issue, list(targets.targets), originals,
+                          targets.default_encoding)
     spec_future = convert_spec.submit(history_id, issue)
     if settings.approval_mode == "spec":  # before the branch and any edit are paid for
         spec_ready = spec_future.result()
@@ -196,13 +211,18 @@ def _process(settings: Settings, engine: Engine, record: IssueRunRecord, issue: 
             return _finish_rejected(engine, record, issue, spec_future.result(), decision)
     name = branch_name(settings.branch_prefix, issue.key, issue.summary)
     branch_future = ensure_branch.submit(history_id, name, base)
-    edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(spec_future),
+    # Prefect passes the spec future's result (and waits for it); its types say str
+    estimated_spec = estimate_cost.submit(history_id, cast(str, spec_future),
+                                          list(targets.targets), originals,
+                                          targets.default_encoding)
+    edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(estimated_spec),
                           unmapped(targets.default_encoding))
     progress = FileProgress(issue.key, len(targets.targets))  # while the spec is being written
     started = time.monotonic()
     logger.info("%s: writing the spec (%s)", issue.key, settings.llm_model)
     try:
         spec = spec_future.result()  # the edits wait for it: its failure is the run's cause
+        estimated_spec.result()  # a run that no longer fits stops before its first edit call
         logger.info("%s: spec written after %.1f s; editing %d file(s)", issue.key,
                     time.monotonic() - started, len(targets.targets))
         by_path: dict[str, FileOutcome] = {}
@@ -303,8 +323,13 @@ def _summary(issue: Issue, spec: str, outcomes: list[FileOutcome], costs: issue_
              "|---|---|---|---|---|---|",
              f"| {elapsed:.1f} s | {changed} of {len(outcomes)} | {costs.calls} | "
              f"{costs.cache_hits} | {costs.tokens} | "
-             f"{format_cost(costs.cost, costs.unpriced_calls)} |",
-             "", "## Spec (excerpt)", excerpt]
+             f"{format_cost(costs.cost, costs.unpriced_calls)} |"]
+    if costs.estimate_method is not None:
+        lines += ["", f"**Estimate before the edits:** {format_cost(costs.estimate)}, worst case "
+                      f"{format_cost(costs.estimate_worst)} (counted with "
+                      f"{costs.estimate_method}); actual "
+                      f"{format_cost(costs.cost, costs.unpriced_calls)}"]
+    lines += ["", "## Spec (excerpt)", excerpt]
     errors = [o for o in outcomes if o.error]
     if errors:
         lines += ["", "## Not changed", *[

@@ -3,6 +3,7 @@ history): one typed shape that the flow builds and the CLI, the demo and the tes
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal, NotRequired, TypedDict
 
 from db.issue_runs import RunCosts
@@ -38,6 +39,9 @@ class RunResult(TypedDict):
     tokens: NotRequired[int]
     llm_calls: NotRequired[int]
     cache_hits: NotRequired[int]
+    cost_estimate_usd: NotRequired[str | None]  # first attempt, made before the edits
+    cost_estimate_worst_usd: NotRequired[str | None]
+    cost_estimate_method: NotRequired[str | None]
     flow_run_id: NotRequired[str]
 
 
@@ -46,4 +50,12 @@ def add_costs(result: RunResult, costs: RunCosts) -> RunResult:
     result["cost_usd"], result["unpriced_calls"] = str(costs.cost), costs.unpriced_calls
     result["tokens"], result["llm_calls"] = costs.tokens, costs.calls
     result["cache_hits"] = costs.cache_hits
+    if costs.estimate_method is not None:
+        result["cost_estimate_usd"] = _text(costs.estimate)
+        result["cost_estimate_worst_usd"] = _text(costs.estimate_worst)
+        result["cost_estimate_method"] = costs.estimate_method
     return result
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)

@@ -20,6 +20,7 @@ from standins.messages import RecordedRequest, Reply, json_reply
 from standins.openai_rules import alternation_refusal, openai_refusal
 from standins.openai_script import Response, ScriptBook
 from standins.openai_usage import (
+    CHARS_PER_TOKEN,
     PromptCache,
     estimate_tokens,
     prompt_text,
@@ -134,6 +135,14 @@ class OpenAIStandin(StandinServer):
         model, prompt = str(body["model"]), prompt_text(body["messages"])
         reasoning = reasoning_tokens(model, content or refusal or "")
         completion_tokens = estimate_tokens(content or refusal or "") + reasoning
+        cap = body.get("max_completion_tokens")
+        if isinstance(cap, int) and content is not None and completion_tokens > cap:
+            # openai-python `completion_create_params.py`: max_completion_tokens is "an upper
+            # bound for the number of tokens that can be generated for a completion, including
+            # visible output tokens and reasoning tokens"; the answer is cut off there
+            visible = max(cap - reasoning, 0)
+            content, finish_reason = content[: visible * CHARS_PER_TOKEN], "length"
+            completion_tokens = cap
         if finish_reason == "length":
             completion_tokens = (
                 body.get("max_completion_tokens") or body.get("max_tokens") or (completion_tokens)

@@ -17,6 +17,7 @@ from base.settings import Settings
 from db.recorder import HistoryRecorder
 from integrations.git_host import GitHost
 from integrations.llm.client import LlmClient
+from tasks.budget import LedgerGuard, budget_in_force
 from tasks.runtime import Runtime, current_runtime
 from tasks.wiring import build_git_host, build_llm_client
 
@@ -54,7 +55,10 @@ class RunContext:
         return build_git_host(self.settings, self.recorder())
 
     def llm(self, recorder: HistoryRecorder) -> LlmClient:
-        return build_llm_client(self.settings, recorder, self.engine)
+        """The run's LLM client: every call it makes is kept within the budgets."""
+        return build_llm_client(self.settings, recorder, self.engine,
+                                guard=LedgerGuard(self.settings, self.engine, self.history_id),
+                                cap_completion=budget_in_force(self.settings, self.engine))
 
 
 def run_context(history_id: int) -> RunContext:

@@ -30,14 +30,14 @@ from editing import (
     FileRefusedError,
     FileTooLargeError,
     apply_edits,
-    build_window,
     create_file,
     decide_encoding,
 )
 from integrations.llm.client import LlmClient, LlmOutputError, LlmResult
-from integrations.llm.prompts import Turn, edit_messages, new_file_messages
+from integrations.llm.prompts import Turn
 from integrations.llm.schemas import Kind
 from tasks.context import RunContext, current_task_run_id, run_context, task_logger
+from tasks.edit_prompt import edit_prompt, new_file_prompt
 from tasks.failure_words import for_people
 from tasks.limits import file_slot, llm_slot
 from tasks.outcomes import FileOutcome
@@ -64,14 +64,6 @@ class _Rejected:
 _AttemptOutcome = _Applied | _Rejected
 
 
-def _excerpt(text: str, spec: str, budget: int) -> tuple[str, str]:
-    window = build_window(text, spec, token_budget=budget)
-    if window.whole_file:
-        return window.text, "The whole file follows, with line numbers (not part of the file)."
-    return window.text, (f"Excerpts of the file ({window.file_lines} lines) follow, with line "
-                         "numbers (not part of the file); copy `search` text exactly.")
-
-
 class _Attempts:
     """Accumulates tokens and cost over the attempts of one file, and keeps the last answer
     so an edit that does not apply can be shown to the model beside its error."""
@@ -92,18 +84,13 @@ def _propose(settings: Settings, llm: LlmClient, target: Target, original: bytes
              spec: str, default_encoding: str | None, feedback: list[Turn],
              attempts: _Attempts) -> _Applied:
     if original is None:
-        created = llm.complete(Kind.NEW_FILE, new_file_messages(
-            path=target.path, instructions=target.instructions, spec=spec, feedback=feedback))
+        created = llm.complete(Kind.NEW_FILE, new_file_prompt(target, spec, feedback))
         attempts.add(created)
         return _Applied(create_file(created.reply.content, path=target.path,
                                     encoding=target.encoding or default_encoding or "utf-8"),
                         "new file")
-    decoded = decide_encoding(original, configured=target.encoding,
-                              default_encoding=default_encoding)
-    excerpt, note = _excerpt(decoded.text, spec, settings.prompt_token_budget)
-    result = llm.complete(Kind.FILE_EDITS, edit_messages(
-        path=target.path, instructions=target.instructions, excerpt=excerpt, excerpt_note=note,
-        spec=spec, feedback=feedback))
+    result = llm.complete(Kind.FILE_EDITS, edit_prompt(
+        target, original, spec, default_encoding, settings.prompt_token_budget, feedback))
     attempts.add(result)
     edits = [Edit(pair.search, pair.replace) for pair in result.reply.edits]
     edited = apply_edits(original, edits, path=target.path,

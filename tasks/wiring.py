@@ -20,7 +20,7 @@ from db.llm_cache import PostgresResponseCache
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import BearerAuth
 from integrations.git_host import GitHost
-from integrations.llm.client import LlmClient
+from integrations.llm.client import LlmClient, SpendGuard
 from integrations.local_git import LocalGitHost
 
 
@@ -67,8 +67,15 @@ def _prices(pricing_file: Path | None) -> PriceTable:
     return PriceTable.load(pricing_file)
 
 
-def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine | None) -> LlmClient:
-    """The LLM client; `engine` enables the PostgreSQL response cache."""
+def price_table(settings: Settings) -> PriceTable:
+    return _prices(settings.pricing_file)
+
+
+def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine | None,
+                     guard: SpendGuard | None = None, cap_completion: bool = False) -> LlmClient:
+    """The LLM client; `engine` enables the PostgreSQL response cache, `guard` keeps the
+    budgets, and `cap_completion` (a budget is in force) caps every answer at the completion
+    allowance that its reservation counted."""
     if settings.openai_api_key is None:
         raise ConfigError("OPENAI_API_KEY must be set (any value for a local server)")
     sdk = _sdk(settings.openai_api_key.get_secret_value(), settings.openai_base_url or None,
@@ -78,4 +85,6 @@ def build_llm_client(settings: Settings, recorder: LlmRecorder, engine: Engine |
         cache = PostgresResponseCache(engine, ttl=timedelta(hours=settings.llm_cache_ttl_hours))
     return LlmClient(sdk=sdk, model=settings.llm_model, prices=_prices(settings.pricing_file),
                      recorder=recorder, cache=cache,
-                     reasoning_effort=settings.llm_reasoning_effort)
+                     reasoning_effort=settings.llm_reasoning_effort,
+                     completion_allowance=settings.llm_max_completion_tokens,
+                     cap_completion=cap_completion, guard=guard)

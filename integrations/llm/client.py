@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
@@ -28,6 +30,7 @@ from base.redaction import redact
 from base.storable import UnstorableInput, check_json, check_text, map_strings
 from integrations.llm.models import request_params
 from integrations.llm.schemas import FileEdits, IssueSpec, Kind, NewFile
+from integrations.llm.tokens import count_prompt
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 2_000_000
@@ -50,6 +53,17 @@ class ResponseCache(Protocol):
     def put(self, key: str, *, model: str, call_type: str, response: dict[str, Any],
             prompt_tokens: int | None, completion_tokens: int | None) -> None: ...
 
+
+class SpendGuard(Protocol):
+    """The budget ledger as the client sees it: reserve a call's worst case before it is
+    made (or raise `BudgetExceeded`), then book what it cost through the returned function."""
+
+    def reserve(self, worst_case: Decimal) -> Callable[[Decimal], None]: ...
+
+
+# Our count (cl100k_base) may differ from the provider's; the reservation allows for a quarter
+# more prompt tokens so that an answered call never costs more than it reserved.
+PROMPT_COUNT_MARGIN = 1.25
 
 Reply = TypeVar("Reply", bound=BaseModel, covariant=True)
 
@@ -82,13 +96,26 @@ def cache_key(*, model: str, kind: Kind, messages: list[dict[str, str]],
 class LlmClient:
     def __init__(self, *, sdk: openai.OpenAI, model: str, prices: PriceTable,
                  recorder: LlmRecorder, cache: ResponseCache | None = None,
-                 reasoning_effort: str | None = None) -> None:
+                 reasoning_effort: str | None = None, completion_allowance: int = 8192,
+                 cap_completion: bool = False, guard: SpendGuard | None = None) -> None:
         self.sdk = sdk
         self.model = model
         self.prices = prices
         self.recorder = recorder
         self.cache = cache
-        self.params = request_params(model, reasoning_effort=reasoning_effort)
+        self.completion_allowance = completion_allowance
+        self.guard = guard
+        self.params = request_params(
+            model, reasoning_effort=reasoning_effort,
+            max_completion_tokens=completion_allowance if cap_completion else None)
+
+    def worst_case_cost(self, kind: Kind, messages: list[dict[str, str]]) -> Decimal | None:
+        """The most one call can cost: its prompt (with the count's margin) and a whole
+        completion allowance; None for an unpriced model."""
+        prompt = math.ceil(count_prompt(messages, kind.value.response_format)
+                           * PROMPT_COUNT_MARGIN)
+        return self.prices.cost(self.model, prompt=prompt, cached=0,
+                                completion=self.completion_allowance)
 
     @overload
     def complete(self, kind: Literal[Kind.ISSUE_SPEC], messages: list[dict[str, str]], *,
@@ -118,7 +145,40 @@ class LlmClient:
                     cost=Decimal(0), cache_hit=True, cache_key=key))
                 reply = kind.value.model.model_validate(cached)
                 return LlmResult(reply, key, True, Decimal(0), 0, 0)
+        worst, book = self._reserve(kind, messages)
         started = time.monotonic()
+        try:
+            response = self._request(kind, messages, key, started)
+        except BaseException:
+            book(Decimal(0))  # a call that got no answer is not billed
+            raise
+        record = self._usage_record(kind, key, started, response)
+        book(record.cost if record.cost is not None else worst)  # unpriced: count the worst
+        try:
+            result = LlmResult(_validated(kind, response), key, False, record.cost,
+                               record.prompt_tokens or 0, record.completion_tokens or 0)
+        except LlmOutputError as exc:
+            self.recorder.record_llm_call(_with_error(record, str(exc)))
+            raise
+        self.recorder.record_llm_call(record)
+        if self.cache is not None:
+            self.cache.put(key, model=self.model, call_type=kind.value.call_type,
+                           response=result.data, prompt_tokens=record.prompt_tokens,
+                           completion_tokens=record.completion_tokens)
+        return result
+
+    def _reserve(self, kind: Kind, messages: list[dict[str, str]]
+                 ) -> tuple[Decimal, Callable[[Decimal], None]]:
+        """The call's worst case, reserved with the guard (which may refuse the call), and
+        the function that books its actual cost. Unpriced or unguarded: nothing to keep."""
+        worst = self.worst_case_cost(kind, messages) if self.guard is not None else None
+        if self.guard is None or worst is None:
+            return Decimal(0), _book_nothing
+        return worst, self.guard.reserve(worst)
+
+    def _request(self, kind: Kind, messages: list[dict[str, str]], key: str,
+                 started: float) -> ChatCompletion:
+        """The provider's completion; a failure is recorded and raised as our error."""
         try:
             response = self.sdk.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model, messages=messages, response_format=kind.value.response_format,
@@ -134,19 +194,7 @@ class LlmClient:
             self._record_failure(kind, key, started, NOT_A_COMPLETION,
                                  getattr(response, "_request_id", None))
             raise InvalidResponse(NOT_A_COMPLETION)
-        record = self._usage_record(kind, key, started, response)
-        try:
-            result = LlmResult(_validated(kind, response), key, False, record.cost,
-                               record.prompt_tokens or 0, record.completion_tokens or 0)
-        except LlmOutputError as exc:
-            self.recorder.record_llm_call(_with_error(record, str(exc)))
-            raise
-        self.recorder.record_llm_call(record)
-        if self.cache is not None:
-            self.cache.put(key, model=self.model, call_type=kind.value.call_type,
-                           response=result.data, prompt_tokens=record.prompt_tokens,
-                           completion_tokens=record.completion_tokens)
-        return result
+        return response
 
     def _usage_record(self, kind: Kind, key: str, started: float, response: Any) -> LlmCall:
         usage = response.usage
@@ -174,6 +222,10 @@ class LlmClient:
             call_type=kind.value.call_type, model=self.model,
             duration_seconds=time.monotonic() - started, cache_key=key,
             provider_request_id=request_id, error=error))
+
+
+def _book_nothing(cost: Decimal) -> None:
+    """Nothing was reserved, so there is nothing to book."""
 
 
 def _with_error(record: LlmCall, error: str) -> LlmCall:

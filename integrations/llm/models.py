@@ -5,8 +5,10 @@ Reasoning models (the o1, o3, o4 and gpt-5 families, their dated snapshots and t
 (openai-python `types/chat/completion_create_params.py`: `max_tokens` "is not compatible with
 o-series models"; the 400 texts are quoted in DESIGN.md). They get no sampling parameter at
 all, only `reasoning_effort` when one is configured: omitting `temperature` is accepted by
-every model, sending it is not. The agent sends no output cap, so neither `max_tokens` nor
-`max_completion_tokens` is ever sent. Any other model gets `temperature=0`.
+every model, sending it is not. `max_tokens` is never sent; `max_completion_tokens` (which
+every chat model takes, and which bounds reasoning tokens too) is sent only when a budget is
+kept, so that no answer costs more than its reservation. Any other model gets
+`temperature=0`.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ def is_reasoning_model(model: str) -> bool:
     return _REASONING_FAMILY.match(base_name(model)) is not None
 
 
-def request_params(model: str, *, reasoning_effort: str | None) -> dict[str, Any]:
+def request_params(model: str, *, reasoning_effort: str | None,
+                   max_completion_tokens: int | None = None) -> dict[str, Any]:
     """The parameters beside model, messages and response_format for a call to `model`."""
+    cap = {} if max_completion_tokens is None else {"max_completion_tokens": max_completion_tokens}
     if not is_reasoning_model(model):
-        return {"temperature": 0.0}
+        return {"temperature": 0.0, **cap}
     if reasoning_effort is None or _CHAT_VARIANT.search(base_name(model)):
-        return {}  # the provider's default effort
-    return {"reasoning_effort": reasoning_effort}
+        return cap  # the provider's default effort
+    return {"reasoning_effort": reasoning_effort, **cap}

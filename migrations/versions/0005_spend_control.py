@@ -24,7 +24,7 @@ _RUNS = "issue_processing_history"
 def upgrade() -> None:
     op.add_column(_RUNS, sa.Column("cost_estimate_usd", sa.Numeric(12, 6), nullable=True))
     op.add_column(_RUNS, sa.Column("cost_estimate_worst_usd", sa.Numeric(12, 6), nullable=True))
-    op.add_column(_RUNS, sa.Column("cost_estimate_method", sa.String(length=60), nullable=True))
+    op.add_column(_RUNS, sa.Column("cost_estimate_method", sa.String(length=80), nullable=True))
     op.add_column(_RUNS, sa.Column("llm_reserved_usd", sa.Numeric(12, 6), server_default="0",
                                    nullable=False))
     op.add_column(_RUNS, sa.Column("llm_spent_usd", sa.Numeric(12, 6), server_default="0",
