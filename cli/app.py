@@ -240,3 +240,8 @@ def local_prefect_stop() -> None:
 from cli.maintenance import maintenance_app  # noqa: E402
 
 app.add_typer(maintenance_app, name="maintenance")
+
+# analytics: `sdb-agent stats ...` (cli/stats.py)
+from cli.stats import stats_app  # noqa: E402
+
+app.add_typer(stats_app, name="stats")

@@ -432,3 +432,68 @@ class CostAlert(Base):
     created_at: Mapped[datetime] = _created_at()
     channels: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class StatsFileDaily(Base):
+    """One closed UTC day of file records per repository path, for /stats/top-files.
+
+    A file record counts on the day its run was created (as runs do), so one run's records
+    never split across days and the distinct runs (`issues`) add up over any span of days."""
+
+    __tablename__ = "stats_file_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    file_path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    modifications: Mapped[int] = mapped_column(Integer)
+    issues: Mapped[int] = mapped_column(Integer)
+    last_modified: Mapped[datetime]
+
+
+class StatsFileTotal(Base):
+    """`stats_file_daily` summed per path over every rolled-up day, rewritten with each
+    rollup, so the paths of all history are read without reading every day."""
+
+    __tablename__ = "stats_file_total"
+
+    file_path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    modifications: Mapped[int] = mapped_column(BigInteger)
+    issues: Mapped[int] = mapped_column(BigInteger)
+    last_modified: Mapped[datetime]
+
+
+class StatsFailureDaily(Base):
+    """One closed UTC day of failed runs per error preview (its first 100 characters; NULL
+    when the run recorded no error), for /stats/failures."""
+
+    __tablename__ = "stats_failure_daily"
+    __table_args__ = (Index("idx_sfd_day", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    error_preview: Mapped[str | None] = mapped_column(String(100))
+    occurrences: Mapped[int] = mapped_column(Integer)
+    last_seen: Mapped[datetime]
+
+
+class StatsRunHourly(Base):
+    """Completed runs of one UTC hour of a closed day (by creation), for /stats/hourly."""
+
+    __tablename__ = "stats_run_hourly"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    completed: Mapped[int] = mapped_column(Integer)
+    duration_count: Mapped[int] = mapped_column(Integer)
+    duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+
+
+class StatsGitHourly(Base):
+    """Git-host calls of one UTC hour of a closed day per method, for /stats/git-host/hourly."""
+
+    __tablename__ = "stats_git_hourly"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    api_method: Mapped[str] = mapped_column(String(10), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    duration_count: Mapped[int] = mapped_column(Integer)
+    duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))

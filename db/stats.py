@@ -3,7 +3,7 @@
 Definitions (the README repeats them): days are UTC days and a run counts on the day it was
 created; a window of `days` is today and the `days - 1` days before it. The success rate is
 completed / (completed + failed): runs still queued or processing are not judged yet. Durations
-are those of completed runs; p50 and p95 are nearest-rank percentiles read from the duration
+are those of completed runs; p50 to p99 are nearest-rank percentiles read from the duration
 histograms (`db/duration_histogram.py`). Cost sums priced calls only: unpriced calls (NULL cost,
 not a cache hit) are counted apart and never as $0, and a cost is null when no call was priced.
 A git-host call is an error when it failed (no response, an error recorded) or got a status of
@@ -46,7 +46,10 @@ class Durations(BaseModel):
     measured_runs: int
     avg_seconds: float | None
     p50_seconds: float | None
+    p75_seconds: float | None
+    p90_seconds: float | None
     p95_seconds: float | None
+    p99_seconds: float | None
 
 
 class LlmTotals(BaseModel):
@@ -156,7 +159,9 @@ def overview(engine: Engine, *, days: int | None, today: date | None = None,
         durations=Durations(
             measured_runs=durations.n,
             avg_seconds=round(float(duration_sum) / durations.n, 3) if durations.n else None,
-            p50_seconds=durations.percentile(0.5), p95_seconds=durations.percentile(0.95)),
+            p50_seconds=durations.percentile(0.5), p75_seconds=durations.percentile(0.75),
+            p90_seconds=durations.percentile(0.9), p95_seconds=durations.percentile(0.95),
+            p99_seconds=durations.percentile(0.99)),
         files_modified=sum(x.files_modified for x in d),
         llm=_llm_totals(llm),
         bitbucket=BitbucketTotals(calls=bb_calls, errors=bb_errors,

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, insert, text
 
 from base import clock
+from db.analytics_rollup import write_days as write_analytics_days
 from db.duration_histogram import Histogram, bucket_sql
 from db.models import StatsDaily, StatsLlmDaily
 
@@ -204,6 +205,7 @@ def _write_days(conn: Connection, start: date, end: date) -> None:
     groups = aggregate_llm(conn, since=start, until=until)
     if groups:
         conn.execute(insert(StatsLlmDaily), [vars(group) for group in groups])
+    write_analytics_days(conn, lo=midnight(start), hi=midnight(until))
 
 
 def _daily_row(agg: DayRuns) -> dict[str, object]:

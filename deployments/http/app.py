@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
-from deployments.http import bitbucket_webhook, docs, health, history, stats, webhook
+from deployments.http import analytics, bitbucket_webhook, docs, health, history, stats, webhook
 from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import REVISE_DEPLOYMENT, FlowRunHandoff
 from tasks.runtime import current_runtime
@@ -40,6 +40,7 @@ def create_app() -> FastAPI:
     app.include_router(bitbucket_webhook.router)
     app.include_router(history.router)
     app.include_router(stats.router)
+    app.include_router(analytics.router)
     app.include_router(health.router)
     register_error_handlers(app)
     return app

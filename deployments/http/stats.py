@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 Days = Query(ge=1, le=365, description="UTC days: today and the days - 1 before it")
 
 
-def _refresh(engine: Engine) -> None:
+def refresh_rollup(engine: Engine) -> None:
     """A failed rollup only costs speed: the live path covers days not rolled up."""
     try:
         stats.refresh_rollup(engine)
@@ -30,19 +30,19 @@ def _refresh(engine: Engine) -> None:
 @router.get("/stats", response_model=stats.Overview)
 def overview(engine: EngineDep, days: Annotated[int | None, Days] = None) -> stats.Overview:
     """Totals over all history, or over the last `days` UTC days."""
-    _refresh(engine)
+    refresh_rollup(engine)
     return stats.overview(engine, days=days)
 
 
 @router.get("/stats/daily", response_model=stats.Daily)
 def daily(engine: EngineDep, days: Annotated[int, Days] = 30) -> stats.Daily:
     """Per UTC day: runs, outcomes, durations and LLM cost, newest first."""
-    _refresh(engine)
+    refresh_rollup(engine)
     return stats.daily(engine, days=days)
 
 
 @router.get("/stats/llm-cost", response_model=stats.LlmCost)
 def llm_cost(engine: EngineDep, days: Annotated[int, Days] = 30) -> stats.LlmCost:
     """LLM calls, tokens and cost per UTC day, model and call type."""
-    _refresh(engine)
+    refresh_rollup(engine)
     return stats.llm_cost(engine, days=days)

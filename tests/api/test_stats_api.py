@@ -35,7 +35,9 @@ class TestOverallStatsAreExactOnAKnownHistory:
         assert body["runs"] == {"total": 11, "queued": 1, "processing": 1, "completed": 7,
                                 "failed": 2, "success_rate": 0.7778}
         assert body["durations"] == {"measured_runs": 7, "avg_seconds": 35.929,
-                                     "p50_seconds": 30.0, "p95_seconds": 100.0}
+                                     "p50_seconds": 30.0, "p75_seconds": 50.0,
+                                     "p90_seconds": 100.0, "p95_seconds": 100.0,
+                                     "p99_seconds": 100.0}
         assert body["files_modified"] == 10
         assert body["llm"] == {
             "calls": 10, "cache_hits": 3, "cache_hit_rate": 0.3, "prompt_tokens": 8000,
