@@ -216,7 +216,9 @@ def give_back(conn: Connection, history_ids: list[int]) -> None:
 def day_ledger(engine: Engine, day: date) -> DayLedger:
     """One day's ledger; a day without calls is all zero."""
     with engine.connect() as conn:
-        row = conn.execute(select(LlmBudgetDay).where(LlmBudgetDay.day == day)).scalar()
+        row = conn.execute(select(LlmBudgetDay.reserved_usd, LlmBudgetDay.spent_usd,
+                                  LlmBudgetDay.calls, LlmBudgetDay.refusals)
+                           .where(LlmBudgetDay.day == day)).first()
     if row is None:
         return DayLedger(day, Decimal(0), Decimal(0), 0, 0)
     return DayLedger(day, row.reserved_usd, row.spent_usd, row.calls, row.refusals)

@@ -22,7 +22,8 @@ from db import llm_budget
 
 logger = logging.getLogger(__name__)
 
-_stopped: dict[int, str] = {}  # history id -> the refusal that stopped the run
+# (database, history id) -> the refusal that stopped the run
+_stopped: dict[tuple[str, int], str] = {}
 _stopped_lock = threading.Lock()
 _REMEMBERED_STOPS = 10_000
 
@@ -40,12 +41,16 @@ def budget_in_force(settings: Settings, engine: Engine) -> bool:
     return llm_budget.current_caps(engine, configured_caps(settings)).any
 
 
-def stop_run(history_id: int, refusal: str) -> None:
+def _run_key(engine: Engine, history_id: int) -> tuple[str, int]:
+    return engine.url.render_as_string(hide_password=True), history_id
+
+
+def stop_run(engine: Engine, history_id: int, refusal: str) -> None:
     """Refuse every later call of this run in this process."""
     with _stopped_lock:
         if len(_stopped) >= _REMEMBERED_STOPS:
             _stopped.pop(next(iter(_stopped)))
-        _stopped.setdefault(history_id, refusal)
+        _stopped.setdefault(_run_key(engine, history_id), refusal)
 
 
 class LedgerGuard:
@@ -55,7 +60,7 @@ class LedgerGuard:
         self.settings, self.engine, self.history_id = settings, engine, history_id
 
     def reserve(self, worst_case: Decimal) -> Callable[[Decimal], None]:
-        stopped = _stopped.get(self.history_id)
+        stopped = _stopped.get(_run_key(self.engine, self.history_id))
         if stopped is not None:
             raise BudgetExceeded(stopped)
         try:
@@ -63,7 +68,7 @@ class LedgerGuard:
                 self.engine, history_id=self.history_id, amount=worst_case, day=clock.today(),
                 configured=configured_caps(self.settings))
         except BudgetExceeded as exc:
-            stop_run(self.history_id, str(exc))
+            stop_run(self.engine, self.history_id, str(exc))
             raise
 
         def book(cost: Decimal) -> None:

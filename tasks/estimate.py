@@ -103,24 +103,23 @@ def check_fits(settings: Settings, engine: Engine, history_id: int,
     caps = llm_budget.current_caps(engine, configured_caps(settings))
     if not caps.any:
         return
-    needed = run_estimate.first_attempt
+    needed, usd = run_estimate.first_attempt, llm_budget.usd
     if needed is None:
-        _refuse(history_id, f"budget: LLM_MODEL {settings.llm_model} has no price, so a budget "
-                            "cannot be kept; price it in PRICING_FILE")
+        _refuse(engine, history_id, f"budget: LLM_MODEL {settings.llm_model} has no price, so "
+                                    "a budget cannot be kept; price it in PRICING_FILE")
         return
     if caps.per_run is not None and needed > caps.per_run:
-        _refuse(history_id, f"budget: LLM_BUDGET_PER_RUN_USD is {llm_budget.usd(caps.per_run)}; "
-                            f"this run has spent {llm_budget.usd(run_estimate.spent)} and its "
-                            f"estimate is {llm_budget.usd(needed)}")
+        _refuse(engine, history_id, f"budget: LLM_BUDGET_PER_RUN_USD is {usd(caps.per_run)}; "
+                                    f"this run has spent {usd(run_estimate.spent)} and its "
+                                    f"estimate is {usd(needed)}")
     if caps.per_day is not None:
         day = llm_budget.day_ledger(engine, clock.today())
-        left = caps.per_day - day.spent - day.reserved
-        if needed - run_estimate.spent > left:
-            _refuse(history_id, f"budget: LLM_BUDGET_PER_DAY_USD is "
-                                f"{llm_budget.usd(caps.per_day)}; {day.day} has spent "
-                                f"{llm_budget.usd(day.spent)} (and {llm_budget.usd(day.reserved)}"
-                                f" is reserved), and this run needs "
-                                f"{llm_budget.usd(needed - run_estimate.spent)} more")
+        more = needed - run_estimate.spent
+        if more > caps.per_day - day.spent - day.reserved:
+            _refuse(engine, history_id, f"budget: LLM_BUDGET_PER_DAY_USD is {usd(caps.per_day)}; "
+                                        f"{day.day} has spent {usd(day.spent)} (and "
+                                        f"{usd(day.reserved)} is reserved), and this run needs "
+                                        f"{usd(more)} more")
 
 
 def check_before_spending(settings: Settings, engine: Engine, history_id: int, issue: Issue,
@@ -136,8 +135,8 @@ def check_before_spending(settings: Settings, engine: Engine, history_id: int, i
     check_fits(settings, engine, history_id, estimate(settings, price_table(settings), planned))
 
 
-def _refuse(history_id: int, refusal: str) -> None:
-    stop_run(history_id, refusal)
+def _refuse(engine: Engine, history_id: int, refusal: str) -> None:
+    stop_run(engine, history_id, refusal)
     raise BudgetExceeded(refusal)
 
 

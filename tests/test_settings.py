@@ -22,6 +22,11 @@ class TestSettings:
             ("LOCAL_PREFECT_DATABASE_URL", "postgresql://u:p@h/prefect"),
             ("WEBHOOK_HANDOFF_SECONDS", "0"),
             ("DATABASE_URL", "postgresql://sdb:p@ss@word@db.internal:5432/sdb"),
+            ("LLM_BUDGET_PER_RUN_USD", "-1"),
+            ("LLM_BUDGET_PER_DAY_USD", "ten dollars"),
+            ("LLM_BUDGET_PER_DAY_USD", "0"),
+            ("COST_ALERT_USD", "-0.5"),
+            ("LLM_MAX_COMPLETION_TOKENS", "10"),
         ],
     )
     def test_an_invalid_value_fails_with_the_variable_named(
@@ -69,3 +74,36 @@ class TestSettings:
         (tmp_path / ".env").write_text("LLM_MODEL=gpt-4.1-mini\nHTTP_PORT=9090\n")
         settings = load_settings()
         assert (settings.llm_model, settings.http_port) == ("gpt-4.1-mini", 9090)
+
+
+class TestBudgetSettings:
+    def test_a_budget_for_an_unpriced_model_is_refused_in_one_line(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("LLM_MODEL", "local-llama")
+        monkeypatch.setenv("LLM_BUDGET_PER_DAY_USD", "5")
+        with pytest.raises(ConfigError) as refused:
+            load_settings()
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "LLM_MODEL local-llama has no price, so a budget cannot be kept" in message
+
+    def test_a_price_file_that_prices_the_model_lets_the_budget_stand(
+            self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        prices = tmp_path / "prices.yaml"
+        prices.write_text("models:\n  local-llama: {input: 0.1, output: 0.2}\n", "utf-8")
+        monkeypatch.setenv("LLM_MODEL", "local-llama")
+        monkeypatch.setenv("LLM_BUDGET_PER_RUN_USD", "0.5")
+        monkeypatch.setenv("PRICING_FILE", str(prices))
+        assert load_settings().llm_budget_per_run_usd == 0.5
+
+    def test_the_alert_webhook_url_is_a_secret_and_must_be_http(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ALERT_WEBHOOK_URL", "ftp://hooks.example/T0/B0/secretpart")
+        with pytest.raises(ConfigError) as refused:
+            load_settings()
+        assert "ALERT_WEBHOOK_URL" in str(refused.value)
+        assert "secretpart" not in str(refused.value)
+        monkeypatch.setenv("ALERT_WEBHOOK_URL", "https://hooks.example/T0/B0/secretpart")
+        settings = load_settings()
+        assert "https://hooks.example/T0/B0/secretpart" in settings.secret_values()
+        assert "secretpart" not in repr(settings)
