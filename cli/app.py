@@ -245,3 +245,8 @@ app.add_typer(maintenance_app, name="maintenance")
 from cli.stats import stats_app  # noqa: E402
 
 app.add_typer(stats_app, name="stats")
+
+# spend control: `sdb-agent budget ...` (cli/budget.py)
+from cli.budget import budget_app  # noqa: E402
+
+app.add_typer(budget_app, name="budget")
