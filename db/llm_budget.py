@@ -20,7 +20,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    delete,
+    func,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -179,23 +189,32 @@ def _run_refusal(conn: Connection, history_id: int, amount: Decimal, caps: Caps)
 
 
 def settle(engine: Engine, reservation: Reservation, cost: Decimal) -> Settled:
-    """Give back the reservation and book the call's actual cost, in one transaction. A
-    reservation already given back (its run was reaped meanwhile) only books the cost."""
+    """Give back the reservation and book the call's actual cost, in one statement (it is on
+    every call's path). A reservation already given back (its run was reaped meanwhile) only
+    books the cost."""
     with engine.begin() as conn:
-        held = conn.execute(delete(LlmBudgetReservation)
-                            .where(LlmBudgetReservation.id == reservation.id)
-                            .returning(LlmBudgetReservation.amount_usd)).scalar()
-        back = held if held is not None else Decimal(0)
-        spent_after = conn.execute(
-            update(LlmBudgetDay).where(LlmBudgetDay.day == reservation.day)
-            .values(reserved_usd=LlmBudgetDay.reserved_usd - back,
-                    spent_usd=LlmBudgetDay.spent_usd + cost, calls=LlmBudgetDay.calls + 1,
-                    updated_at=func.now())
-            .returning(LlmBudgetDay.spent_usd)).scalar_one()
-        conn.execute(update(Run).where(Run.id == reservation.history_id)
-                     .values(llm_reserved_usd=Run.llm_reserved_usd - back,
-                             llm_spent_usd=Run.llm_spent_usd + cost))
+        spent_after = conn.execute(_SETTLE, {
+            "id": reservation.id, "day": reservation.day, "run": reservation.history_id,
+            "cost": cost}).scalar_one()
     return Settled(reservation.day, spent_after - cost, spent_after)
+
+
+_SETTLE = text("""
+WITH held AS (
+    DELETE FROM llm_budget_reservation WHERE id = :id RETURNING amount_usd
+), back AS (
+    SELECT coalesce((SELECT amount_usd FROM held), 0) AS amount
+), run AS (
+    UPDATE issue_processing_history
+    SET llm_reserved_usd = llm_reserved_usd - (SELECT amount FROM back),
+        llm_spent_usd = llm_spent_usd + :cost
+    WHERE id = :run
+)
+UPDATE llm_budget_day
+SET reserved_usd = reserved_usd - (SELECT amount FROM back), spent_usd = spent_usd + :cost,
+    calls = calls + 1, updated_at = now()
+WHERE day = :day
+RETURNING spent_usd""")
 
 
 def give_back(conn: Connection, history_ids: list[int]) -> None:

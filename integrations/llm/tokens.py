@@ -40,7 +40,13 @@ def count_prompt(messages: list[dict[str, str]], response_format: dict[str, Any]
     """The prompt tokens of one chat call: messages, their framing and the output schema."""
     framing = TOKENS_PER_MESSAGE * len(messages) + REPLY_PRIMING_TOKENS
     text = sum(count_text(m.get("role", "")) + count_text(m.get("content", "")) for m in messages)
-    return framing + text + count_text(json.dumps(response_format, separators=(",", ":")))
+    return framing + text + _schema_tokens(json.dumps(response_format, separators=(",", ":")))
+
+
+@lru_cache(maxsize=16)
+def _schema_tokens(schema: str) -> int:
+    """The three call kinds' schemas never change: counted once each."""
+    return count_text(schema)
 
 
 def method_for(model: str) -> str:
