@@ -1,5 +1,6 @@
 """The hard LLM budgets as the LLM client meets them: each call reserves its worst case in the
-PostgreSQL ledger (`db/llm_budget.py`) and books what it cost when the answer arrives.
+PostgreSQL ledger (`db/llm_budget.py`) and books what it cost when the answer arrives (then
+the same-day cost alert may fire).
 
 Once a run has been refused, its other calls in this process are refused at once too: a run
 that hits its cap stops calling the model, even if a smaller call would still fit.
@@ -19,6 +20,7 @@ from base import clock
 from base.errors import BudgetExceeded
 from base.settings import Settings
 from db import llm_budget
+from tasks.cost_alert import alert_if_crossed
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +75,12 @@ class LedgerGuard:
 
         def book(cost: Decimal) -> None:
             try:
-                llm_budget.settle(self.engine, reservation, cost)
+                settled = llm_budget.settle(self.engine, reservation, cost)
             except SQLAlchemyError as exc:  # the answer is paid for: never lose it for this
                 logger.warning("could not book an LLM call's cost in the budget ledger (its "
                                "reservation is given back when the run ends): %s",
                                str(exc).splitlines()[0])
+                return
+            alert_if_crossed(self.settings, self.engine, day=settled.day,
+                             spent_before=settled.spent_before, spent_after=settled.spent_after)
         return book

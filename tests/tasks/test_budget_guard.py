@@ -47,7 +47,7 @@ def ask(history_id: int, n: int) -> None:
 def test_eight_concurrent_runs_never_spend_past_the_daily_cap(
         runtime: ConfiguredRuntime, engine: Engine, llm: OpenAIStandin) -> None:
     cap = Decimal("0.006")  # about half of what 8 runs x 10 calls cost
-    runtime.set(LLM_BUDGET_PER_DAY_USD=str(cap))
+    runtime.set(LLM_BUDGET_PER_DAY_USD=str(cap), COST_ALERT_USD="0.003")
     runs = [new_run(engine, f"MAT-{i}") for i in range(8)]
     refused: list[str] = []
     start = threading.Barrier(len(runs))
@@ -77,6 +77,10 @@ def test_eight_concurrent_runs_never_spend_past_the_daily_cap(
     assert recorded.cost <= cap and ledger.spent == recorded.cost
     assert recorded.calls == ledger.calls >= 20  # the cap let about half through, not a few
     assert ledger.reserved == 0
+    with engine.connect() as conn:  # the spend crossed COST_ALERT_USD once: one alert
+        crossed = conn.execute(text("SELECT spent_usd, error_message FROM cost_alert")).all()
+    assert len(crossed) == 1 and crossed[0].spent_usd >= Decimal("0.003")
+    assert crossed[0].error_message.startswith("no channel")
     # every answer was capped at the allowance that its reservation counted
     assert {r.json()["max_completion_tokens"] for r in llm.requests} == {256}
 

@@ -1,0 +1,131 @@
+"""The same-day cost alert: one email over loopback SMTP and one POST to the Slack stand-in
+per crossing per day, recorded, whichever of many processes crosses first."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, text
+
+from standins.faults import Status
+from standins.slack_webhook import SlackWebhookStandin
+from tasks.cost_alert import alert_if_crossed
+from tests.conftest import ConfiguredRuntime
+
+DAY = date(2026, 12, 2)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope.original_content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def channels(runtime: ConfiguredRuntime) -> Iterator[tuple[Inbox, SlackWebhookStandin]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    with SlackWebhookStandin() as slack:
+        runtime.set(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="false",
+                    REPORT_EMAIL_FROM="sdb-agent@example.test",
+                    REPORT_EMAIL_TO="lead@example.test", COST_ALERT_USD="1.5",
+                    ALERT_WEBHOOK_URL=slack.url)
+        yield inbox, slack
+    controller.stop()
+
+
+def alerts(engine: Engine) -> list[tuple[date, Decimal, str | None, str | None]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(  # type: ignore[misc]
+            "SELECT day, spent_usd, channels, error_message FROM cost_alert ORDER BY id"))]
+
+
+def cross(runtime: ConfiguredRuntime, engine: Engine, day: date = DAY,
+          before: str = "1.40", after: str = "1.60") -> None:
+    alert_if_crossed(runtime.settings, engine, day=day, spent_before=Decimal(before),
+                     spent_after=Decimal(after))
+
+
+def test_a_crossing_sends_one_email_and_one_post_and_records_them(
+        runtime: ConfiguredRuntime, engine: Engine,
+        channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+    inbox, slack = channels
+    cross(runtime, engine, before="1.00", after="1.40")  # not yet
+    assert inbox.messages == [] and slack.messages == []
+    cross(runtime, engine)
+    assert len(inbox.messages) == 1 and b"LLM spend alert for 2026-12-02" in inbox.messages[0]
+    assert slack.messages == ["sdb-agent: LLM spend on 2026-12-02 (UTC) reached $1.6000, over "
+                              "the alert threshold COST_ALERT_USD $1.5000."]
+    assert alerts(engine) == [(DAY, Decimal("1.6"), "email, webhook", None)]
+    cross(runtime, engine, before="1.60", after="1.90")  # above it already: no new crossing
+    cross(runtime, engine)  # the same crossing again (another worker): still one
+    assert len(inbox.messages) == 1 and len(slack.messages) == 1
+    cross(runtime, engine, day=DAY + timedelta(days=1))  # the next UTC day alerts again
+    assert len(slack.messages) == 2 and len(alerts(engine)) == 2
+
+
+def test_eight_processes_crossing_at_once_send_one_alert(
+        runtime: ConfiguredRuntime, engine: Engine,
+        channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+    inbox, slack = channels
+    start = threading.Barrier(8)
+
+    def crossing() -> None:
+        start.wait()
+        cross(runtime, engine)
+
+    threads = [threading.Thread(target=crossing) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(inbox.messages) == len(slack.messages) == len(alerts(engine)) == 1
+
+
+def test_no_threshold_no_alert(runtime: ConfiguredRuntime, engine: Engine,
+                               channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+    runtime.set(COST_ALERT_USD=None)
+    cross(runtime, engine)
+    assert channels[0].messages == [] and channels[1].messages == [] and alerts(engine) == []
+
+
+def test_a_failing_webhook_is_recorded_without_its_url_and_raises_nothing(
+        runtime: ConfiguredRuntime, engine: Engine, caplog: pytest.LogCaptureFixture,
+        channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+    inbox, slack = channels
+    slack.faults.add("*", Status(500))
+    with caplog.at_level(logging.WARNING):
+        cross(runtime, engine)
+    [(_, _, sent, error)] = alerts(engine)
+    assert sent == "email" and error == "webhook: alert webhook answered 500"
+    assert len(inbox.messages) == 1
+    assert "secretpart" not in caplog.text and "secretpart" not in str(error)
+    assert "alert webhook answered 500" in caplog.text
+
+
+def test_the_stand_in_refuses_what_slack_refuses(channels: tuple[Inbox, SlackWebhookStandin]
+                                                 ) -> None:
+    import requests
+
+    slack = channels[1]
+    assert requests.post(slack.url, json={"text": "hi"}, timeout=5).text == "ok"
+    empty = requests.post(slack.url, json={"attachments": []}, timeout=5)
+    assert (empty.status_code, empty.text) == (400, "no_text")
+    bad = requests.post(slack.url, data=b"not json", timeout=5)
+    assert (bad.status_code, bad.text) == (400, "invalid_payload")
+    assert requests.post(slack.base_url + "/services/x", json={"text": "hi"},
+                         timeout=5).status_code == 404
