@@ -165,7 +165,8 @@ def overhead(history_id: int, runtime: object) -> None:
 
     runtime(LLM_BUDGET_PER_DAY_USD="1000000")  # type: ignore[operator]
     settings: Settings = current_runtime().settings
-    guarded, bare = [], []
+    guarded: list[float] = []
+    bare: list[float] = []
     for n in range(OVERHEAD_CALLS):
         run = run_context(history_id)
         recorder = run.recorder()

@@ -94,7 +94,7 @@ def test_a_cache_hit_reserves_and_books_nothing(
     ask(run, 1)  # the same prompt: answered from the cache
     after = llm_budget.day_ledger(engine, clock.today())
     assert len(llm.requests) == 1 and before.calls == 1
-    assert (after.spent, after.calls, after.reserved) == (before.spent, 1, 0)
+    assert (after.spent, after.calls, after.reserved) == (before.spent, 1, Decimal(0))
 
 
 def test_a_refused_run_makes_no_further_call(

@@ -50,7 +50,7 @@ def channels(runtime: ConfiguredRuntime) -> Iterator[tuple[Inbox, SlackWebhookSt
 
 def alerts(engine: Engine) -> list[tuple[date, Decimal, str | None, str | None]]:
     with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(text(  # type: ignore[misc]
+        return [tuple(row) for row in conn.execute(text(
             "SELECT day, spent_usd, channels, error_message FROM cost_alert ORDER BY id"))]
 
 
