@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prefect.settings import PREFECT_API_URL
 
-from deployments.http import analytics, bitbucket_webhook, docs, health, history, stats, webhook
+from deployments.http import (
+    analytics,
+    bitbucket_webhook,
+    docs,
+    health,
+    history,
+    metrics,
+    stats,
+    webhook,
+)
 from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import REVISE_DEPLOYMENT, FlowRunHandoff
 from tasks.runtime import current_runtime
@@ -42,5 +51,6 @@ def create_app() -> FastAPI:
     app.include_router(stats.router)
     app.include_router(analytics.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     register_error_handlers(app)
     return app
