@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +194,10 @@ def main() -> None:
               f"-> efficiency {ideal_s / flow_s:.2f} (target >= 0.90)")
         print(f"  sequential baseline {seq_s:.2f} s -> speed-up {seq_s / flow_s:.1f}x "
               f"(target >= 4x)")
+        estimate, actual = Decimal(result["cost_estimate_usd"]), Decimal(result["cost_usd"])
+        print(f"  cost estimate before the edits ${estimate:.6f} (worst case "
+              f"${Decimal(result['cost_estimate_worst_usd']):.6f}) against the actual "
+              f"${actual:.6f}: {estimate / actual:.1f}x ({result['cost_estimate_method']})")
         llm.latency = 5.0
         seconds, result = timed(lambda: run_flow(next(counter)))
         ideal_s = ideal_seconds(result)
