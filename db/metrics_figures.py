@@ -1,12 +1,15 @@
 """The figures behind GET /metrics, read at scrape time from PostgreSQL so that runs executed by
 any worker count: totals from the stats rollup plus live rows (cheap at any history size),
 today's git-host calls and webhook deliveries from indexed rows, and today's budget ledger.
+
+Webhook deliveries are a figure of the day, not a total: retention deletes their rows (the
+rollup keeps no count of them), and a total that shrinks reads to Prometheus as a reset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Engine, case, func, select
@@ -24,10 +27,9 @@ class MetricFigures:
     durations: Histogram
     duration_sum: Decimal
     llm: dict[tuple[str, str], LlmGroup]  # (model, call type) -> totals over all days
-    webhook_deliveries: dict[str, int]
+    webhook_deliveries_today: dict[str, int]  # outcome -> deliveries
     git_host_today: dict[str, int]  # status class -> calls
     ledger: DayLedger
-    today: date = field(default_factory=clock.today)
 
 
 def _llm_by_model(groups: list[LlmGroup]) -> dict[tuple[str, str], LlmGroup]:
@@ -54,14 +56,18 @@ def status_class() -> ColumnElement[str]:
 
 def metric_figures(engine: Engine) -> MetricFigures:
     today = clock.today()
+    since, until = midnight(today), midnight(today + timedelta(days=1))
     runs, llm = total_figures(engine, since=None)
     klass = status_class()
     with engine.connect() as conn:
         deliveries = {str(outcome): int(n) for outcome, n in conn.execute(
-            select(WebhookDelivery.outcome, func.count()).group_by(WebhookDelivery.outcome))}
+            select(WebhookDelivery.outcome, func.count())
+            .where(WebhookDelivery.received_at >= since, WebhookDelivery.received_at < until)
+            .group_by(WebhookDelivery.outcome))}
         git_host = {str(name): int(n) for name, n in conn.execute(
             select(klass, func.count())
-            .where(BitbucketApiHistory.created_at >= midnight(today)).group_by(klass))}
+            .where(BitbucketApiHistory.created_at >= since, BitbucketApiHistory.created_at < until)
+            .group_by(klass))}
     return MetricFigures(
         runs_by_status={"queued": sum(r.queued for r in runs),
                         "processing": sum(r.processing for r in runs),
@@ -69,5 +75,5 @@ def metric_figures(engine: Engine) -> MetricFigures:
                         "failed": sum(r.failed for r in runs)},
         durations=merged(r.durations for r in runs),
         duration_sum=sum((r.duration_sum for r in runs), Decimal(0)),
-        llm=_llm_by_model(llm), webhook_deliveries=deliveries, git_host_today=git_host,
-        ledger=day_ledger(engine, today), today=today)
+        llm=_llm_by_model(llm), webhook_deliveries_today=deliveries, git_host_today=git_host,
+        ledger=day_ledger(engine, today))

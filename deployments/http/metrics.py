@@ -2,9 +2,10 @@
 
 Flow runs execute in other processes (Prefect workers), so nothing is counted in this one:
 a collector reads the figures from PostgreSQL at each scrape (`db/metrics_figures.py`), on a
-registry of its own. Totals are counters over the history kept (retention deleting old rows
-looks to Prometheus like a counter reset); today's ledger and git-host calls are gauges of the
-UTC day. Same bearer token as the read API; 503 while the database is down.
+registry of its own. Totals are counters over all history: the rollup keeps the days that
+retention has deleted, so they never go down. What has no rollup (webhook deliveries, git-host
+calls by status class) and today's ledger are gauges of the UTC day. Same bearer token as the
+read API; 503 while the database is down.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ EDGE_EVERY = 5  # of the 20 rollup buckets per decade: 4 Prometheus buckets per 
 
 
 def duration_buckets(figures: MetricFigures) -> list[tuple[str, float]]:
-    """Cumulative counts at every EDGE_EVERY-th rollup bucket's upper edge, then +Inf."""
+    """Cumulative counts at every EDGE_EVERY-th rollup bucket's upper edge, then +Inf.
+
+    A rollup bucket excludes its upper edge, so a duration exactly on an edge (10.000 s) is
+    counted in the next `le` bucket, not in `le="10.0"`."""
     counts, out, seen = figures.durations.counts, [], 0
     for index in range(BUCKETS - 1):
         seen += counts[index]
         if index % EDGE_EVERY == 0:
             edge = round(BASE_SECONDS * 10 ** (index / PER_DECADE), 6)
-            out.append((repr(edge), float(seen)))  # 0.1, 10.0, 100000.0: as Go prints them
+            out.append((repr(edge), float(seen)))  # 0.1 ... 100000.0, as the client prints le
     out.append(("+Inf", float(seen + counts[BUCKETS - 1])))
     return out
 
@@ -58,7 +62,7 @@ class HistoryCollector(Collector):
 
 
 def _runs(figures: MetricFigures) -> Iterator[Metric]:
-    runs = GaugeMetricFamily("sdb_agent_runs", "Issue runs in history by status",
+    runs = GaugeMetricFamily("sdb_agent_runs", "Issue runs ever recorded, by status",
                              labels=["status"])
     for status, n in figures.runs_by_status.items():
         runs.add_metric([status], n)
@@ -79,7 +83,8 @@ def _llm(figures: MetricFigures) -> Iterator[Metric]:
                                    labels=labels)
     cost = CounterMetricFamily("sdb_agent_llm_cost_usd", "Cost of priced LLM calls in USD",
                                labels=labels)
-    tokens = CounterMetricFamily("sdb_agent_llm_tokens", "LLM tokens by kind",
+    tokens = CounterMetricFamily("sdb_agent_llm_tokens",
+                                 "LLM tokens by kind (cached tokens are part of the prompt)",
                                  labels=[*labels, "kind"])
     for (model, call_type), g in sorted(figures.llm.items()):
         key = [model, call_type]
@@ -94,14 +99,15 @@ def _llm(figures: MetricFigures) -> Iterator[Metric]:
 
 
 def _traffic(figures: MetricFigures) -> Iterator[Metric]:
-    deliveries = CounterMetricFamily("sdb_agent_webhook_deliveries",
-                                     "Webhook deliveries kept, by outcome", labels=["outcome"])
-    for outcome, n in sorted(figures.webhook_deliveries.items()):
+    deliveries = GaugeMetricFamily("sdb_agent_webhook_deliveries_today",
+                                   "Webhook deliveries of the UTC day by outcome",
+                                   labels=["outcome"])
+    for outcome, n in sorted(figures.webhook_deliveries_today.items()):
         deliveries.add_metric([outcome], n)
     yield deliveries
     git_host = GaugeMetricFamily("sdb_agent_git_host_calls_today",
-                                 "Git-host calls of the UTC day by status class "
-                                 "(error: no answer; none: the local git host)",
+                                 "Git-host calls of the UTC day by status class (error: no "
+                                 "answer or a failed local git operation; none: a local one)",
                                  labels=["status_class"])
     for klass, n in sorted(figures.git_host_today.items()):
         git_host.add_metric([klass], n)
@@ -114,7 +120,7 @@ def _budget(figures: MetricFigures) -> Iterator[Metric]:
             ("sdb_agent_llm_budget_spent_today_usd", "LLM spend booked today (UTC)",
              float(ledger.spent)),
             ("sdb_agent_llm_budget_reserved_today_usd",
-             "Worst cases reserved by LLM calls in flight", float(ledger.reserved)),
+             "Worst cases held today (UTC) by LLM calls in flight", float(ledger.reserved)),
             ("sdb_agent_llm_budget_refusals_today", "LLM calls refused by a cap today",
              float(ledger.refusals))):
         yield GaugeMetricFamily(name, text, value=value)

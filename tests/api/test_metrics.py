@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, insert
 from db import llm_budget
 from db.models import WebhookDelivery
 from tests.api.conftest import build_app
-from tests.api.dataset import add_api_call, add_call, add_run, today
+from tests.api.dataset import add_api_call, add_call, add_run, at, today
 from tests.conftest import ConfiguredRuntime
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
@@ -42,8 +43,10 @@ def seed(engine: Engine) -> None:
         add_api_call(engine, failed, days_ago=0, status_code=code)
     add_api_call(engine, failed, days_ago=2, status_code=500)  # not today
     with engine.begin() as conn:
-        for outcome in ("accepted", "accepted", "duplicate", "rejected"):
-            conn.execute(insert(WebhookDelivery).values(outcome=outcome, http_status=202))
+        for days_ago, outcome in ((0, "accepted"), (0, "accepted"), (0, "duplicate"),
+                                  (0, "rejected"), (1, "accepted")):
+            conn.execute(insert(WebhookDelivery).values(
+                outcome=outcome, http_status=202, received_at=at(days_ago)))
     held = llm_budget.reserve(engine, history_id=failed, amount=Decimal("0.2"), day=today(),
                               configured=llm_budget.Caps(None, None))
     llm_budget.settle(engine, held, Decimal("0.05"))
@@ -68,7 +71,9 @@ def test_the_scrape_says_what_history_says(client: TestClient, engine: Engine) -
     assert got[("sdb_agent_llm_tokens_total", (*mini[:1], ("kind", "prompt"), mini[1]))] == 180
     llama = (("call_type", "spec_conversion"), ("model", "local-llama"))
     assert got[("sdb_agent_llm_unpriced_calls_total", llama)] == 1
-    assert got[("sdb_agent_webhook_deliveries_total", (("outcome", "accepted"),))] == 2
+    deliveries = {dict(k[1])["outcome"]: v for k, v in got.items()
+                  if k[0] == "sdb_agent_webhook_deliveries_today"}
+    assert deliveries == {"accepted": 2, "duplicate": 1, "rejected": 1}
     git = {dict(k[1])["status_class"]: v for k, v in got.items()
            if k[0] == "sdb_agent_git_host_calls_today"}
     assert git == {"2xx": 2, "4xx": 1, "5xx": 1, "error": 1}
@@ -90,3 +95,48 @@ def test_a_run_of_yesterday_is_still_counted_after_the_rollup(client: TestClient
     first = samples(client)  # this scrape rolls yesterday up
     assert samples(client) == first
     assert first[("sdb_agent_runs", (("status", "completed"),))] == 1
+
+
+def test_an_empty_history_scrapes_as_zeros_with_the_types_prometheus_expects(
+        client: TestClient) -> None:
+    answer = client.get("/metrics")
+    families = {f.name: f for f in text_string_to_metric_families(answer.text)}
+    assert families["sdb_agent_llm_budget_spent_today_usd"].samples[0].value == 0
+    assert families["sdb_agent_llm_budget_reserved_today_usd"].samples[0].value == 0
+    assert {name: families[name].type for name in (
+        "sdb_agent_runs", "sdb_agent_run_duration_seconds", "sdb_agent_llm_calls",
+        "sdb_agent_webhook_deliveries_today", "sdb_agent_git_host_calls_today")} == {
+        "sdb_agent_runs": "gauge", "sdb_agent_run_duration_seconds": "histogram",
+        "sdb_agent_llm_calls": "counter", "sdb_agent_webhook_deliveries_today": "gauge",
+        "sdb_agent_git_host_calls_today": "gauge"}
+    histogram = {s.name: s.value for s in families["sdb_agent_run_duration_seconds"].samples
+                 if s.labels.get("le") in (None, "+Inf")}
+    assert histogram == {"sdb_agent_run_duration_seconds_bucket": 0,
+                         "sdb_agent_run_duration_seconds_count": 0,
+                         "sdb_agent_run_duration_seconds_sum": 0}
+
+
+def test_the_duration_buckets_are_cumulative_up_to_the_count(client: TestClient,
+                                                              engine: Engine) -> None:
+    for i, seconds in enumerate((0.05, 0.5, 3.0, 30.0, 300.0, 3000.0, 200_000.0)):
+        add_run(engine, key=f"MAT-{i}", days_ago=i % 3, status="completed", duration=seconds)
+    [family] = [f for f in text_string_to_metric_families(client.get("/metrics").text)
+                if f.name == "sdb_agent_run_duration_seconds"]
+    buckets = [(s.labels["le"], s.value) for s in family.samples if s.name.endswith("_bucket")]
+    counts = [n for _, n in buckets]
+    assert counts == sorted(counts) and buckets[-1] == ("+Inf", 7)
+    assert dict(buckets)["0.1"] == 1 and dict(buckets)["100000.0"] == 6
+    assert [float(le) for le, _ in buckets[:-1]] == sorted(float(le) for le, _ in buckets[:-1])
+
+
+def test_an_unreachable_database_is_503_with_retry_after(
+        runtime: ConfiguredRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    runtime.set(DATABASE_URL=f"postgresql://x:pw@127.0.0.1:{port}/z", API_TOKEN=None)
+    with TestClient(build_app(), raise_server_exceptions=False) as client:
+        answer = client.get("/metrics")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+    assert ":pw@" not in answer.text
