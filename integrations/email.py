@@ -42,13 +42,15 @@ def smtp_configured(settings: Settings) -> str | None:
     return f"{', '.join(missing)} not set" if missing else None
 
 
-def send_email(message: EmailMessage, *, settings: Settings) -> None:
-    """Deliver the message; EmailError (permanent or not) when the server does not take it."""
+def send_email(message: EmailMessage, *, settings: Settings,
+               timeout: float = TIMEOUT_SECONDS) -> None:
+    """Deliver the message; EmailError (permanent or not) when the server does not take it.
+    `timeout` bounds the connection and each reply (shorter on an LLM call's path)."""
     if settings.smtp_host is None:
         raise ConfigError("SMTP_HOST is not set; no email can be sent")
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
-                          timeout=TIMEOUT_SECONDS) as smtp:
+                          timeout=timeout) as smtp:
             if settings.smtp_tls:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_username:

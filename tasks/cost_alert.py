@@ -16,18 +16,19 @@ from email.message import EmailMessage
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from base.errors import SdbAgentError
+from base.errors import ConfigError, SdbAgentError
 from base.settings import Settings
 from db import cost_alerts
 from integrations.alert_webhook import post_alert
 from integrations.email import send_email, smtp_configured
 
 logger = logging.getLogger(__name__)
+EMAIL_SECONDS = 10.0  # the alert runs on an LLM call's path: a hung mail server must not hold it
 
 
 def alert_text(settings: Settings, day: date, spent: Decimal, threshold: Decimal) -> str:
-    lines = [f"sdb-agent: LLM spend on {day} (UTC) reached ${spent:.4f}, over the alert "
-             f"threshold COST_ALERT_USD ${threshold:.4f}."]
+    lines = [f"sdb-agent: LLM spend on {day} (UTC) reached ${spent:.4f}; the alert threshold "
+             f"COST_ALERT_USD is ${threshold:.4f}."]
     cap, report = settings.llm_budget_per_day_usd, settings.cost_budget_daily_usd
     if cap is not None:
         lines.append(f"Hard daily cap LLM_BUDGET_PER_DAY_USD: ${cap:.4f}.")
@@ -55,6 +56,8 @@ def alert_if_crossed(settings: Settings, engine: Engine, *, day: date, spent_bef
     channels, errors = _send(settings, day, text)
     for error in errors:
         logger.warning("cost alert not delivered: %s", error)
+    if channels:
+        logger.info("cost alert for %s sent by %s", day, ", ".join(channels))
     try:
         cost_alerts.record_outcome(engine, alert_id, channels=channels, errors=errors)
     except SQLAlchemyError as exc:
@@ -64,24 +67,35 @@ def alert_if_crossed(settings: Settings, engine: Engine, *, day: date, spent_bef
 def _send(settings: Settings, day: date, text: str) -> tuple[list[str], list[str]]:
     """(channels that took the alert, one line per channel that failed)."""
     channels, errors = [], []
-    if smtp_configured(settings) is None:
-        message = EmailMessage()
-        message["Subject"] = f"sdb-agent: LLM spend alert for {day}"
-        message["From"] = str(settings.report_email_from)
-        message["To"] = ", ".join(settings.report_recipients)
-        message.set_content(text)
+    if settings.smtp_host and settings.report_recipients:
         try:
-            send_email(message, settings=settings)
+            _email(settings, day, text)
             channels.append("email")
-        except SdbAgentError as exc:
-            errors.append(f"email: {exc}")
+        except (SdbAgentError, ValueError) as exc:  # ValueError: a header email refuses
+            errors.append(f"email: {_one_line(exc)}")
     if settings.alert_webhook_url is not None:
         try:
             post_alert(settings.alert_webhook_url.get_secret_value(), text)
             channels.append("webhook")
         except SdbAgentError as exc:
-            errors.append(f"webhook: {exc}")
+            errors.append(f"webhook: {_one_line(exc)}")
     if not channels and not errors:
-        errors.append("no channel: set SMTP_HOST, REPORT_EMAIL_FROM and REPORT_EMAIL_TO, "
-                      "or ALERT_WEBHOOK_URL")
+        errors.append("no channel: set SMTP_HOST and REPORT_EMAIL_TO, or ALERT_WEBHOOK_URL")
     return channels, errors
+
+
+def _email(settings: Settings, day: date, text: str) -> None:
+    missing = smtp_configured(settings)
+    if missing is not None:
+        raise ConfigError(missing)
+    message = EmailMessage()
+    message["Subject"] = f"sdb-agent: LLM spend alert for {day}"
+    message["From"] = str(settings.report_email_from)
+    message["To"] = ", ".join(settings.report_recipients)
+    message.set_content(text)
+    send_email(message, settings=settings, timeout=EMAIL_SECONDS)
+
+
+def _one_line(exc: Exception) -> str:
+    """An error as one line for the row and the log (an SMTP reply may span several)."""
+    return " ".join(str(exc).split())[:300]

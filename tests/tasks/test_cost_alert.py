@@ -9,12 +9,15 @@ import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, text
 
-from standins.faults import Status
+from integrations import alert_webhook
+from standins.faults import Delay, Fault, Reset, Status
 from standins.slack_webhook import SlackWebhookStandin
 from tasks.cost_alert import alert_if_crossed
 from tests.conftest import ConfiguredRuntime
@@ -68,8 +71,8 @@ def test_a_crossing_sends_one_email_and_one_post_and_records_them(
     assert inbox.messages == [] and slack.messages == []
     cross(runtime, engine)
     assert len(inbox.messages) == 1 and b"LLM spend alert for 2026-12-02" in inbox.messages[0]
-    assert slack.messages == ["sdb-agent: LLM spend on 2026-12-02 (UTC) reached $1.6000, over "
-                              "the alert threshold COST_ALERT_USD $1.5000."]
+    assert slack.messages == ["sdb-agent: LLM spend on 2026-12-02 (UTC) reached $1.6000; the "
+                              "alert threshold COST_ALERT_USD is $1.5000."]
     assert alerts(engine) == [(DAY, Decimal("1.6"), "email, webhook", None)]
     cross(runtime, engine, before="1.60", after="1.90")  # above it already: no new crossing
     cross(runtime, engine)  # the same crossing again (another worker): still one
@@ -103,29 +106,67 @@ def test_no_threshold_no_alert(runtime: ConfiguredRuntime, engine: Engine,
     assert channels[0].messages == [] and channels[1].messages == [] and alerts(engine) == []
 
 
+@pytest.mark.parametrize(("fault", "recorded"), [
+    (Status(500), "webhook: alert webhook answered 500"),
+    (Status(404), "webhook: alert webhook answered 404"),
+    (Status(302, body=b""), "webhook: alert webhook answered 302"),
+    (Reset(), "webhook: alert webhook unreachable: ConnectionError"),
+    (Delay(3.0), "webhook: alert webhook timed out"),
+])
 def test_a_failing_webhook_is_recorded_without_its_url_and_raises_nothing(
         runtime: ConfiguredRuntime, engine: Engine, caplog: pytest.LogCaptureFixture,
-        channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+        monkeypatch: pytest.MonkeyPatch, channels: tuple[Inbox, SlackWebhookStandin],
+        fault: Fault, recorded: str) -> None:
     inbox, slack = channels
-    slack.faults.add("*", Status(500))
+    monkeypatch.setattr(alert_webhook, "READ_SECONDS", 0.5)
+    slack.faults.add("*", fault)
     with caplog.at_level(logging.WARNING):
         cross(runtime, engine)
     [(_, _, sent, error)] = alerts(engine)
-    assert sent == "email" and error == "webhook: alert webhook answered 500"
-    assert len(inbox.messages) == 1
+    assert (sent, error) == ("email", recorded)
+    assert len(inbox.messages) == 1 and slack.messages == []
     assert "secretpart" not in caplog.text and "secretpart" not in str(error)
-    assert "alert webhook answered 500" in caplog.text
+    assert recorded in caplog.text
 
 
-def test_the_stand_in_refuses_what_slack_refuses(channels: tuple[Inbox, SlackWebhookStandin]
+def test_email_without_a_sender_is_recorded_as_its_failure(
+        runtime: ConfiguredRuntime, engine: Engine,
+        channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+    inbox, slack = channels
+    runtime.set(REPORT_EMAIL_FROM=None)
+    cross(runtime, engine)
+    assert alerts(engine) == [(DAY, Decimal("1.6"), "webhook",
+                               "email: REPORT_EMAIL_FROM not set")]
+    assert inbox.messages == [] and len(slack.messages) == 1
+
+
+def test_a_mail_server_that_refuses_is_one_line_on_the_row(
+        runtime: ConfiguredRuntime, engine: Engine,
+        channels: tuple[Inbox, SlackWebhookStandin]) -> None:
+    inbox, slack = channels
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    runtime.set(SMTP_PORT=str(closed))
+    cross(runtime, engine)
+    [(_, _, sent, error)] = alerts(engine)
+    assert sent == "webhook" and error is not None
+    assert error.startswith("email: SMTP server unreachable") and "\n" not in error
+
+
+def test_the_stand_in_answers_as_slack_documents(channels: tuple[Inbox, SlackWebhookStandin]
                                                  ) -> None:
-    import requests
-
     slack = channels[1]
-    assert requests.post(slack.url, json={"text": "hi"}, timeout=5).text == "ok"
-    empty = requests.post(slack.url, json={"attachments": []}, timeout=5)
-    assert (empty.status_code, empty.text) == (400, "no_text")
-    bad = requests.post(slack.url, data=b"not json", timeout=5)
-    assert (bad.status_code, bad.text) == (400, "invalid_payload")
-    assert requests.post(slack.base_url + "/services/x", json={"text": "hi"},
-                         timeout=5).status_code == 404
+
+    def post(url: str = slack.url, **body: Any) -> tuple[int, str]:
+        answer = requests.post(url, timeout=5, **body)
+        return answer.status_code, answer.text
+
+    assert post(json={"text": "hi"}) == (200, "ok")
+    assert post(json={"blocks": [{"type": "divider"}]}) == (200, "ok")
+    assert post(json={"attachments": []}) == (400, "no_text")
+    assert post(data=b"not json") == (400, "invalid_payload")
+    assert post(slack.base_url + "/services/x", json={"text": "hi"}) == (404, "no_service")
+    slack.faults.add("*", Status(410))
+    assert post(json={"text": "hi"}) == (410, "channel_is_archived")
+    assert slack.messages == ["hi", '[{"type": "divider"}]']
