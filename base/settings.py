@@ -340,6 +340,10 @@ class Settings(BaseSettings):
             secret = getattr(self, name, None)
             if secret is not None and secret.get_secret_value():
                 values.append(secret.get_secret_value())
+        if self.alert_webhook_url is not None:  # urllib3's debug log prints only the path
+            path = urlsplit(self.alert_webhook_url.get_secret_value()).path
+            if len(path) > 1:
+                values.append(path)
         for url in (self.database_url, self.local_prefect_database_url):
             if url is not None:
                 password = make_url(url.get_secret_value()).password

@@ -106,4 +106,5 @@ class TestBudgetSettings:
         monkeypatch.setenv("ALERT_WEBHOOK_URL", "https://hooks.example/T0/B0/secretpart")
         settings = load_settings()
         assert "https://hooks.example/T0/B0/secretpart" in settings.secret_values()
+        assert "/T0/B0/secretpart" in settings.secret_values()  # as urllib3's debug log has it
         assert "secretpart" not in repr(settings)
