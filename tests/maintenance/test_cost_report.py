@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +16,6 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -38,6 +36,7 @@ from reports.cost_render import to_text
 from reports.cost_report import build_report, local_window
 from tests.conftest import ConfiguredRuntime
 from tests.maintenance.history import add_call, add_issue
+from tests.smtp_inbox import Inbox, loopback_smtp
 
 TODAY = date(2026, 11, 20)  # report day: 2026-11-19 in Asia/Seoul = 11-18 15:00Z .. 11-19 15:00Z
 IN_DAY = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
@@ -48,28 +47,14 @@ def image_disposition(message: EmailMessage) -> str | None:
     return image.get_content_disposition()
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.original_content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox(runtime: ConfiguredRuntime, maintenance_env: Path) -> Iterator[Inbox]:
     handler = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    runtime.set(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="false",
-                REPORT_EMAIL_FROM="sdb-agent@example.test",
-                REPORT_EMAIL_TO="lead@example.test, ops@example.test")
-    yield handler
-    controller.stop()
+    with loopback_smtp(handler) as port:
+        runtime.set(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="false",
+                    REPORT_EMAIL_FROM="sdb-agent@example.test",
+                    REPORT_EMAIL_TO="lead@example.test, ops@example.test")
+        yield handler
 
 
 @pytest.fixture

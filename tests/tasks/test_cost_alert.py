@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, text
 
 from integrations import alert_webhook
@@ -21,34 +20,20 @@ from standins.faults import Delay, Fault, Reset, Status
 from standins.slack_webhook import SlackWebhookStandin
 from tasks.cost_alert import alert_if_crossed
 from tests.conftest import ConfiguredRuntime
+from tests.smtp_inbox import Inbox, loopback_smtp
 
 DAY = date(2026, 12, 2)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.original_content)  # type: ignore[attr-defined]
-        return "250 OK"
 
 
 @pytest.fixture
 def channels(runtime: ConfiguredRuntime) -> Iterator[tuple[Inbox, SlackWebhookStandin]]:
     inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    with SlackWebhookStandin() as slack:
+    with loopback_smtp(inbox) as port, SlackWebhookStandin() as slack:
         runtime.set(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="false",
                     REPORT_EMAIL_FROM="sdb-agent@example.test",
                     REPORT_EMAIL_TO="lead@example.test", COST_ALERT_USD="1.5",
                     ALERT_WEBHOOK_URL=slack.url)
         yield inbox, slack
-    controller.stop()
 
 
 def alerts(engine: Engine) -> list[tuple[date, Decimal, str | None, str | None]]:
