@@ -7,6 +7,8 @@ import threading
 import time
 from decimal import Decimal
 
+import pytest
+
 from base.errors import BudgetExceeded
 from cli.result_text import describe_result
 from db import llm_budget
@@ -44,15 +46,19 @@ class TestEstimate:
 
 
 class TestHardBudgets:
+    @pytest.mark.parametrize(("cap", "refusal"), [
+        ("LLM_BUDGET_PER_RUN_USD", "budget: LLM_BUDGET_PER_RUN_USD is $0.0001; this run has "
+                                   "spent $0.0000 and its estimate is $"),
+        ("LLM_BUDGET_PER_DAY_USD", "budget: LLM_BUDGET_PER_DAY_USD is $0.0001; "),
+    ])
     def test_a_run_whose_estimate_does_not_fit_is_refused_before_any_call(
-            self, agent: Agent) -> None:
-        agent.configure(LLM_BUDGET_PER_RUN_USD="0.0001")
+            self, agent: Agent, cap: str, refusal: str) -> None:
+        agent.configure(**{cap: "0.0001"})
         agent.script_canned()
         result = agent.run()
         run = agent.runs()[-1]
         assert (result["outcome"], run.status) == ("failed", "failed")
-        assert run.error_message.startswith("budget: LLM_BUDGET_PER_RUN_USD is $0.0001; this "
-                                            "run has spent $0.0000 and its estimate is $")
+        assert run.error_message.startswith(refusal)
         assert agent.llm_requests() == []  # nothing was spent
         state, _ = prefect_view(str(run.flow_run_id))
         assert (state.type.value, state.message) == ("FAILED", run.error_message)
