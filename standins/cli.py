@@ -15,6 +15,7 @@ from standins.bitbucket import BitbucketEmulator
 from standins.jira import JiraStandin
 from standins.openai_server import OpenAIStandin
 from standins.server import StandinServer
+from standins.slack_webhook import SlackWebhookStandin
 
 log = logging.getLogger("standins")
 
@@ -66,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="JSON list of issues to serve; repeatable",
     )
+    slack = services.add_parser("slack", parents=[common],
+                                help="a Slack incoming webhook (the cost alert's target)")
+    slack.add_argument("--path", default="/services/T000/B000/secretpart",
+                       help="the webhook's path; the URL to configure is the base URL + this")
     return parser
 
 
@@ -91,6 +96,8 @@ def make_standin(args: argparse.Namespace) -> StandinServer:
                     entry["schema"], entry["response"], entry.get("path"), entry.get("times")
                 )
         return llm
+    if args.service == "slack":
+        return SlackWebhookStandin(path=args.path, **where)
     jira = JiraStandin(args.email, args.api_token,
                        personal_access_token=args.personal_access_token, **where)
     for path in args.issues:

@@ -64,6 +64,16 @@ class TestRunningAsAProcess:
         finally:
             assert stop(process) == 0
 
+    def test_the_slack_stand_in_takes_a_message_at_its_webhook_path(self) -> None:
+        process, url = run("slack", "--path", "/services/T1/B1/abc")
+        try:
+            assert requests.post(f"{url}/services/T1/B1/abc", json={"text": "hi"},
+                                 timeout=5).text == "ok"
+            assert requests.post(f"{url}/services/T1/B1/other", json={"text": "hi"},
+                                 timeout=5).status_code == 404
+        finally:
+            assert stop(process) == 0
+
     def test_the_openai_stand_in_can_refuse_roles_that_do_not_alternate(self) -> None:
         process, url = run("openai", "--alternating-roles")
         try:
