@@ -67,23 +67,23 @@ def measure(llm: object) -> None:
     plain = runtime()
     migrate.upgrade(plain.engine)
     engine = plain.engine
-    ids = [issue_runs.claim(engine, issue_key=f"BEN-{i}", summary="s", issue_data={},
-                            spec_hash="h", flow_run_id=None, force=False,
-                            lease=timedelta(hours=1), flow_run_ended=lambda _: None).history_id
-           for i in range(RUNS)]
+    def new_runs(repetition: int) -> list[int]:
+        """Runs of their own for each repetition: a run the cap stopped stays stopped."""
+        return [issue_runs.claim(engine, issue_key=f"BEN-{repetition}-{i}", summary="s",
+                                 issue_data={}, spec_hash="h", flow_run_id=None, force=False,
+                                 lease=timedelta(hours=1),
+                                 flow_run_ended=lambda _: None).history_id
+                for i in range(RUNS)]
+
     llm.latency = LATENCY  # type: ignore[attr-defined]
-    one_run = cost_of_one_run(ids[0])
+    one_run = cost_of_one_run(new_runs(0)[0])
     cap = (one_run * RUNS / 2).quantize(Decimal("0.000001"))
     runtime(LLM_BUDGET_PER_DAY_USD=str(cap))
     spends, refused, made = [], [], []
-    for _ in range(REPETITIONS):
-        with engine.begin() as conn:
+    for repetition in range(1, REPETITIONS + 1):
+        with engine.begin() as conn:  # a fresh day's ledger
             conn.execute(text("TRUNCATE llm_budget_day, llm_budget_reservation, llm_call_history"))
-            conn.execute(text("UPDATE issue_processing_history "
-                              "SET llm_spent_usd = 0, llm_reserved_usd = 0"))
-        from tasks import budget
-        budget._stopped.clear()  # each repetition starts its runs afresh
-        calls, refusals = run_concurrently(ids)
+        calls, refusals = run_concurrently(new_runs(repetition))
         with engine.connect() as conn:
             spends.append(Decimal(conn.execute(text(
                 "SELECT coalesce(sum(estimated_cost), 0) FROM llm_call_history")).scalar_one()))
