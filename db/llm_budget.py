@@ -174,18 +174,23 @@ def _day_refusal(conn: Connection, day: date, amount: Decimal, caps: Caps) -> st
     row = conn.execute(select(LlmBudgetDay.spent_usd, LlmBudgetDay.reserved_usd)
                        .where(LlmBudgetDay.day == day)).one()
     assert caps.per_day is not None
-    return (f"budget: {CAP_SETTINGS['per_day']} is {usd(caps.per_day)}; {day} has spent "
-            f"{usd(row.spent_usd)} (and {usd(row.reserved_usd)} is reserved by calls in "
-            f"flight), and the next LLM call needs up to {usd(amount)}")
+    return _refusal("per_day", caps.per_day, f"{day} has spent", row.spent_usd,
+                    f"{usd(row.reserved_usd)} is reserved by calls in flight", amount)
 
 
 def _run_refusal(conn: Connection, history_id: int, amount: Decimal, caps: Caps) -> str:
     row = conn.execute(select(Run.llm_spent_usd, Run.llm_reserved_usd)
                        .where(Run.id == history_id)).one()
     assert caps.per_run is not None
-    return (f"budget: {CAP_SETTINGS['per_run']} is {usd(caps.per_run)}; this run has spent "
-            f"{usd(row.llm_spent_usd)} (and {usd(row.llm_reserved_usd)} is reserved by its "
-            f"calls in flight), and the next LLM call needs up to {usd(amount)}")
+    return _refusal("per_run", caps.per_run, "this run has spent", row.llm_spent_usd,
+                    f"{usd(row.llm_reserved_usd)} is reserved by its calls in flight", amount)
+
+
+def _refusal(name: CapName, cap: Decimal, who_spent: str, spent: Decimal, held: str,
+             amount: Decimal) -> str:
+    """The one-line refusal: the cap, what is spent (and held), what the call needs."""
+    return (f"budget: {CAP_SETTINGS[name]} is {usd(cap)}; {who_spent} {usd(spent)} (and "
+            f"{held}), and the next LLM call needs up to {usd(amount)}")
 
 
 def settle(engine: Engine, reservation: Reservation, cost: Decimal) -> Settled:
