@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests.auth
@@ -26,6 +27,7 @@ from integrations.http_transport import Transport
 
 logger = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 3
+MODE_READS_AT_ONCE = 8  # a commit's metadata reads in flight (one at a time, a round trip each)
 META = {"format": "meta"}
 SRC, SRC_META = "/src/{commit}/{path}", "/src/{commit}/{path}?format=meta"
 
@@ -128,12 +130,14 @@ class BitbucketClient:
             return None
 
     def _modes(self, parent: str, files: Mapping[str, bytes]) -> dict[str, str | None]:
-        """Each file's `x-attributes` as it is at `parent` (a new file has none)."""
-        modes = {}
-        for path in files:
+        """Each file's `x-attributes` as it is at `parent` (a new file has none), read
+        concurrently: they are independent GETs, and the commit waits for all of them."""
+        def mode(path: str) -> str | None:
             meta = self._meta(parent, f"/src/{segment(parent)}/{segment(path)}")
-            modes[path] = None if meta is None else upload_attribute(meta, path)
-        return modes
+            return None if meta is None else upload_attribute(meta, path)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(MODE_READS_AT_ONCE, len(files)))) as pool:
+            return dict(zip(files, pool.map(mode, files), strict=True))
 
     def commit_files(self, *, branch: str, parent: str, files: Mapping[str, bytes],
                      message: str, author: str) -> str:
