@@ -1,11 +1,12 @@
 """process-issue: one Jira issue becomes one branch, one commit and one PR.
 
-claim (DB dedupe) -> read targets -> spec (LLM) || branch -> edit files (mapped, concurrent)
--> one commit -> PR (reused if open) -> finalize. Each step is a task that records history.
-The run's settings and engine come from the process's runtime (`tasks/runtime.py`) once, at
-the start; tasks get the history id and rebuild their clients from it. The claimed body runs
-inside `recorded_issue_run`, which always records an outcome and keeps a heartbeat that lets a
-rerun take over a run whose process was killed; hooks fail the row if the flow crashes.
+claim (DB dedupe) -> spec (LLM) || read targets (before it under a budget) || branch -> edit
+files (mapped, concurrent) -> one commit -> PR (reused if open) -> finalize. Each step is a
+task that records history. The run's settings and engine come from the process's runtime
+(`tasks/runtime.py`) once, at the start; tasks get the history id and rebuild their clients
+from it. The claimed body runs inside `recorded_issue_run`, which always records an outcome
+and keeps a heartbeat that lets a rerun take over a run whose process was killed; hooks fail
+the row if the flow crashes.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ from flows.approval import ApprovalDecision, await_spec_approval
 from flows.recorded_issue_run import IssueRunRecord, recorded_issue_run
 from flows.run_result import RunResult, add_costs
 from flows.spec_hash import spec_hash
+from integrations.git_host import BranchRef
 from integrations.jira import Issue, clarified, parse_issue
 from integrations.jira_identity import agent_ids
 from tasks.artifacts import FileProgress, publish_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
+from tasks.budget import budget_in_force
 from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.estimate import check_before_spending, estimate_cost
@@ -199,10 +202,15 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
                 targets: TargetsConfig) -> RunResult:
     logger = get_run_logger()
     history_id = record.history_id
-    base, originals = read_targets(history_id, targets.targets, settings.max_file_concurrency)
-    check_before_spending(settings, engine, history_id, issue, list(targets.targets), originals,
-                          targets.default_encoding)
-    spec_future = convert_spec.submit(history_id, issue)
+    guarded = budget_in_force(settings, engine)
+    if guarded:  # the budget check counts the files' prompts before the first call
+        base, originals = read_targets(history_id, targets.targets, settings.max_file_concurrency)
+        check_before_spending(settings, engine, history_id, issue, list(targets.targets),
+                              originals, targets.default_encoding)
+        spec_future = convert_spec.submit(history_id, issue)
+    else:  # the spec does not need the files: they are read while it is written
+        spec_future = convert_spec.submit(history_id, issue)
+        base, originals = _read_beside(spec_future, history_id, targets, settings)
     if settings.approval_mode == "spec":  # before the branch and any edit are paid for
         spec_ready = spec_future.result()
         report_waiting_for_approval(history_id, issue.key, _approval_link())
@@ -215,14 +223,18 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
     estimated_spec = estimate_cost.submit(history_id, cast(str, spec_future),
                                           list(targets.targets), originals,
                                           targets.default_encoding)
-    edits = edit_file.map(history_id, list(targets.targets), originals, unmapped(estimated_spec),
+    # under a budget the edits wait for the estimate (a run that no longer fits makes no edit
+    # call); without one it is only recorded, beside the edits
+    edits = edit_file.map(history_id, list(targets.targets), originals,
+                          unmapped(estimated_spec if guarded else spec_future),
                           unmapped(targets.default_encoding))
     progress = FileProgress(issue.key, len(targets.targets))  # while the spec is being written
     started = time.monotonic()
     logger.info("%s: writing the spec (%s)", issue.key, settings.llm_model)
     try:
         spec = spec_future.result()  # the edits wait for it: its failure is the run's cause
-        estimated_spec.result()  # a run that no longer fits stops before its first edit call
+        if guarded:
+            estimated_spec.result()  # a run that no longer fits stops before its first edit call
         logger.info("%s: spec written after %.1f s; editing %d file(s)", issue.key,
                     time.monotonic() - started, len(targets.targets))
         by_path: dict[str, FileOutcome] = {}
@@ -237,6 +249,7 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
                         len(targets.targets), time.monotonic() - started, outcome.path,
                         outcome.status)
         branch = branch_future.result()
+        estimated_spec.result()
     except Exception:
         _drop_empty_branch(history_id, name, base.commit)
         raise
@@ -272,6 +285,17 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
                                               time.monotonic() - started, pr.url))
     logger.info("%s: PR %s with %d of %d files", issue.key, pr.url, len(applied), len(outcomes))
     return {**result, "flow_run_id": str(_flow_run_uuid())}
+
+
+def _read_beside(spec_future: PrefectFuture[str], history_id: int, targets: TargetsConfig,
+                 settings: Settings) -> tuple[BranchRef, list[bytes | None]]:
+    """The targets, read while the spec is written. When they cannot be read the run fails
+    once the spec call has ended, so the call it paid for is in the run's cost."""
+    try:
+        return read_targets(history_id, targets.targets, settings.max_file_concurrency)
+    except BaseException:
+        spec_future.wait()
+        raise
 
 
 def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:

@@ -31,7 +31,7 @@ from integrations.jira import Issue
 from integrations.llm.prompts import Message
 from integrations.llm.schemas import Kind
 from integrations.llm.tokens import count_prompt, method_for
-from tasks.budget import budget_in_force, configured_caps, stop_run
+from tasks.budget import configured_caps, stop_run
 from tasks.context import run_context, task_logger
 from tasks.edit_prompt import edit_prompt, new_file_prompt
 from tasks.retry import BACKOFF, JITTER, database_hiccup
@@ -125,10 +125,8 @@ def check_fits(settings: Settings, engine: Engine, history_id: int,
 def check_before_spending(settings: Settings, engine: Engine, history_id: int, issue: Issue,
                           targets: list[Target], originals: list[bytes | None],
                           default_encoding: str | None) -> None:
-    """With a budget in force, refuse a run that cannot fit before its first call: the spec
+    """Refuse a run that cannot fit the budget in force before its first call: the spec
     call, and the edits with the issue's own text standing in for the spec not yet written."""
-    if not budget_in_force(settings, engine):
-        return
     planning_spec = f"{issue.summary}\n\n{issue.description}"
     planned = [(Kind.ISSUE_SPEC, spec_prompt(issue)),
                *planned_edits(settings, targets, originals, planning_spec, default_encoding)]

@@ -35,8 +35,8 @@ def read_targets(history_id: int, targets: tuple[Target, ...],
                  concurrency: int) -> tuple[BranchRef, list[bytes | None]]:
     """The default branch's head and every target's bytes there, read concurrently.
 
-    A missing file is an error unless the target is to be created: this runs before any
-    LLM spend, so a wrong TARGETS_FILE costs nothing."""
+    A missing file is an error unless the target is to be created: this runs beside the spec
+    call (before it under a budget), so a wrong TARGETS_FILE costs at most that call."""
     run = run_context(history_id)
     spend_bitbucket_budget(run.settings, 2 + 2 * len(targets))  # per file: metadata, bytes
     host = run.git_host()

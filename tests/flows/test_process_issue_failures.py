@@ -168,9 +168,29 @@ class TestRefusedBeforeSpend:
             agent.run()
         assert agent.llm_requests() == []
 
-    def test_a_target_that_does_not_exist_fails_the_run_before_any_spend(
+    def test_a_target_that_does_not_exist_fails_once_the_spec_call_it_overlapped_has_ended(
         self, agent: Agent
     ) -> None:
+        agent.script_canned()
+        agent.targets_file.write_text(agent.targets_file.read_text() + (
+            "  - path: src/Missing.cpp\n    instructions: edit it\n"))
+        with pytest.raises(ConfigError, match="src/Missing.cpp"):
+            agent.run()
+        run = agent.runs()[-1]
+        assert run.status == "failed" and "src/Missing.cpp" in run.error_message
+        # the targets are read while the spec is written: its call is paid, and in the run
+        assert len(agent.llm_requests()) == 1
+        calls = agent.rows("SELECT call_type, estimated_cost FROM llm_call_history "
+                           "WHERE history_id = :h", h=run.id)
+        assert [c.call_type for c in calls] == ["spec_conversion"]
+        assert run.llm_spent_usd == calls[0].estimated_cost > 0
+        assert agent.bitbucket.branch_tip(agent.branch_name()) is None
+
+    def test_under_a_budget_a_target_that_does_not_exist_fails_before_any_spend(
+        self, agent: Agent
+    ) -> None:
+        agent.configure(LLM_BUDGET_PER_RUN_USD="5")
+        agent.script_canned()
         agent.targets_file.write_text(agent.targets_file.read_text() + (
             "  - path: src/Missing.cpp\n    instructions: edit it\n"))
         with pytest.raises(ConfigError, match="src/Missing.cpp"):
