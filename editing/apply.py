@@ -113,8 +113,8 @@ def create_file(
 
 
 def _place_all(norm: str, edits: Sequence[Edit]) -> list[Placement]:
-    matcher = Matcher(norm)
     searches = [edit.search.replace("\r\n", "\n") for edit in edits]
+    matcher = Matcher(norm, searches)
     found = [matcher.place(search, edit.replace.replace("\r\n", "\n"))
              for search, edit in zip(searches, edits, strict=True)]
     placed = [item for item in found if isinstance(item, Placement)]

@@ -1,6 +1,7 @@
 """Locate one edit's search text in the file: a ladder of ever looser comparisons.
 
-1. Exact substring (the normal case; two ``str.find`` calls prove uniqueness). A
+1. Exact substring (the normal case; a second occurrence refuses it). The searches of
+   a batch are located together where that is cheaper (:mod:`editing.occurrences`). A
    one-line search found after the start of an indented line gets the later lines of
    its replacement indented too (:func:`editing.indent.continuation_prefix`).
 2. Whole lines equal once trailing whitespace is ignored.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from editing.blanks import closes_with_blank_line, opens_with_blank_line, trim_blank_edges
@@ -30,6 +31,7 @@ from editing.indent import (
     uniform_indent,
 )
 from editing.lines import line_starts
+from editing.occurrences import batch_occurrences
 
 _MAX_REPORTED = 5
 
@@ -74,14 +76,19 @@ Outcome = Placement | Ambiguity | UnclearIndent | None
 
 
 class Matcher:
-    """Places edits in one text; line tables are built only if a fallback is needed."""
+    """Places edits in one text; line tables are built only if a fallback is needed.
 
-    def __init__(self, norm: str) -> None:
+    ``searches`` are the ones about to be placed, so similar ones are located in one pass.
+    """
+
+    def __init__(self, norm: str, searches: Iterable[str] = ()) -> None:
         self._norm = norm
         self._lines: list[str] | None = None
         self._starts: list[int] = []
         self._indexes: dict[MatchKind, dict[str, list[int]]] = {}
         self._anchored: str | None = None
+        plain = (s for s in searches if not (opens_with_blank_line(s) or closes_with_blank_line(s)))
+        self._located = batch_occurrences(norm, plain, limit=_MAX_REPORTED)
 
     @property
     def lines(self) -> list[str]:
@@ -104,11 +111,11 @@ class Matcher:
 
     def _climb(self, search: str, replace: str) -> Outcome:
         """Rungs 1 to 3 of the ladder for one search."""
-        first = self._find(search)
-        if first >= 0:
-            if self._find(search, first + 1) < 0:
-                return self._exact_placement(search, first, replace)
-            return Ambiguity(MatchKind.EXACT, self._exact_lines(search, first))
+        found = self._exact_offsets(search)
+        if len(found) == 1:
+            return self._exact_placement(search, found[0], replace)
+        if found:
+            return Ambiguity(MatchKind.EXACT, tuple(self.line_of(offset) for offset in found))
         wanted = search.split("\n")
         ends_with_newline = wanted[-1] == ""
         if ends_with_newline:
@@ -151,14 +158,18 @@ class Matcher:
         kind = MatchKind.INDENTATION if prefix else MatchKind.EXACT
         return Placement(first, end, indent_continuation(replace, prefix), kind)
 
-    def _exact_lines(self, search: str, first: int) -> tuple[int, ...]:
-        found, position = [first], first
-        while len(found) < _MAX_REPORTED:
-            position = self._find(search, position + 1)
-            if position < 0:
-                break
+    def _exact_offsets(self, search: str) -> list[int]:
+        """The first ``_MAX_REPORTED`` exact occurrences; one means the search is unique."""
+        if (located := self._located.get(search)) is not None:
+            return located
+        found: list[int] = []
+        position = self._find(search)
+        while position >= 0:
             found.append(position)
-        return tuple(self.line_of(position) for position in found)
+            if len(found) == _MAX_REPORTED:
+                break
+            position = self._find(search, position + 1)
+        return found
 
     def _line_hits(self, wanted: list[str], kind: MatchKind) -> list[tuple[int, Indent | None]]:
         key = _key_of(kind)
