@@ -3,13 +3,15 @@
 Diffing a 5 MB file line by line costs far more than applying the edits, and the
 engine already knows every changed region. Each region (the whole lines an edit
 touches) is diffed alone with ``difflib``; hunks with three lines of context are
-then assembled as ``diff -u`` would. The diff is of LF-normalised text, so it
-shows content changes, never the line endings the engine preserved.
+then assembled as ``diff -u`` would, reading only the lines around each hunk. The
+diff is of LF-normalised text, so it shows content changes, never the line endings
+the engine preserved.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ class Change:
 @dataclass(frozen=True, slots=True)
 class _Block:
     old_start: int  # 0-based first old line of the change
+    offset: int  # where that line starts in the old text
     removed: list[str]
     added: list[str]
 
@@ -37,7 +40,6 @@ def unified_diff(
     old: str, changes: Sequence[Change], *, path: str, created: bool = False
 ) -> tuple[str, int]:
     """Return the diff text (``a/path`` → ``b/path``) and its number of hunks."""
-    old_lines = _split(old)
     blocks = [block for region in _regions(old, changes) for block in _blocks(old, *region)]
     if not blocks:
         return "", 0
@@ -46,7 +48,7 @@ def unified_diff(
     parts = [head, f"+++ b/{path}\n"]
     shift = 0
     for hunk in hunks:
-        text, shift = _render(hunk, old_lines, shift)
+        text, shift = _render(hunk, old, shift)
         parts.append(text)
     return "".join(parts), len(hunks)
 
@@ -91,9 +93,10 @@ def _blocks(old: str, first: int, start: int, end: int, changes: list[Change]) -
         cursor = change.end
     pieces.append(old[cursor:end])
     before, after = _split(old[start:end]), _split("".join(pieces))
+    offsets = list(itertools.accumulate(map(len, before), initial=start))
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     return [
-        _Block(first + i1, before[i1:i2], after[j1:j2])
+        _Block(first + i1, offsets[i1], before[i1:i2], after[j1:j2])
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
         if tag != "equal"
     ]
@@ -110,23 +113,34 @@ def _group(blocks: list[_Block]) -> list[list[_Block]]:
     return hunks
 
 
-def _render(hunk: list[_Block], old_lines: list[str], shift: int) -> tuple[str, int]:
+def _render(hunk: list[_Block], old: str, shift: int) -> tuple[str, int]:
     """One hunk's text; ``shift`` is new-minus-old line count before it."""
-    first = max(0, hunk[0].old_start - CONTEXT)
-    last = hunk[-1]
-    stop = min(len(old_lines), last.old_start + len(last.removed) + CONTEXT)
+    first, old_lines = _hunk_lines(hunk, old)
+    stop = first + len(old_lines)
     body: list[str] = []
     cursor, growth = first, 0
     for block in hunk:
-        body += [_line(" ", text) for text in old_lines[cursor : block.old_start]]
+        body += [_line(" ", text) for text in old_lines[cursor - first : block.old_start - first]]
         body += [_line("-", text) for text in block.removed]
         body += [_line("+", text) for text in block.added]
         cursor = block.old_start + len(block.removed)
         growth += len(block.added) - len(block.removed)
-    body += [_line(" ", text) for text in old_lines[cursor:stop]]
+    body += [_line(" ", text) for text in old_lines[cursor - first :]]
     old_range = _range(first, stop - first)
     new_range = _range(first + shift, stop - first + growth)
     return f"@@ -{old_range} +{new_range} @@\n" + "".join(body), shift + growth
+
+
+def _hunk_lines(hunk: list[_Block], old: str) -> tuple[int, list[str]]:
+    """The old lines a hunk spans, context included, and the 0-based number of the first."""
+    head, last = hunk[0], hunk[-1]
+    first, start = head.old_start, head.offset
+    while first > 0 and first > head.old_start - CONTEXT:
+        first, start = first - 1, old.rfind("\n", 0, start - 1) + 1
+    end = last.offset + sum(map(len, last.removed))
+    for _ in range(CONTEXT):
+        end = _line_end(old, end)
+    return first, _split(old[start:end])
 
 
 def _range(start: int, length: int) -> str:
