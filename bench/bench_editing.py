@@ -1,7 +1,7 @@
 """Benchmark the edit engine: 100 edits on a ~5 MB CP949 file, and the window ratio.
 
 Run from the repository root: ``python bench/bench_editing.py``. Reports medians.
-Targets: apply (byte proof and diff included) <= 200 ms; window <= 25 % of the file.
+Targets: apply (byte proof and diff included) <= 150 ms; window <= 25 % of the file.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tests.editing.edit_samples import join, material_id, material_source  # noq
 
 RUNS = 7
 EDITS = 100
+APPLY_TARGET_MS = 150
 
 
 def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
@@ -44,9 +45,10 @@ def bench_apply() -> None:
     result = apply_edits(data, edits, path="material.cpp", configured_encoding="cp949")
     out = sys.stdout
     out.write(f"file: {len(data) / 1e6:.2f} MB cp949, {len(lines)} lines, CRLF\n")
-    out.write(f"apply {len(edits)} edits, configured cp949: median {configured:.1f} ms "
-              f"over {RUNS} runs (target <= 200 ms)\n")
-    out.write(f"apply {len(edits)} edits, detected encoding: median {detected:.1f} ms\n")
+    out.write(f"apply {len(edits)} edits (byte proof and diff included), configured cp949: "
+              f"median {configured:.1f} ms over {RUNS} runs (target <= {APPLY_TARGET_MS} ms)\n")
+    out.write(f"apply {len(edits)} edits (byte proof and diff included), detected encoding: "
+              f"median {detected:.1f} ms (target <= {APPLY_TARGET_MS} ms)\n")
     out.write(f"result: {result.hunk_count} hunks, {len(result.diff)} diff chars\n")
 
 
