@@ -168,12 +168,11 @@ def _tag_run_with_project(project: str) -> None:
     """Tag the flow run itself (not its task runs: a tagged task run asks the API for tag
     concurrency slots at every start, which costs a round trip per task)."""
     run_id = _flow_run_uuid()
-    if run_id is None:
+    current = list(flow_run.tags)  # as the run was created (a webhook's run has it already)
+    if run_id is None or project in current:
         return
     with get_client(sync_client=True) as client:
-        current = client.read_flow_run(run_id).tags
-        if project not in current:
-            client.update_flow_run(run_id, tags=[*current, project])
+        client.update_flow_run(run_id, tags=[*current, project])
 
 
 def _approval_link() -> str:
@@ -222,7 +221,7 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
     # Prefect passes the spec future's result (and waits for it); its types say str
     estimated_spec = estimate_cost.submit(history_id, cast(str, spec_future),
                                           list(targets.targets), originals,
-                                          targets.default_encoding)
+                                          targets.default_encoding, guarded)
     # under a budget the edits wait for the estimate (a run that no longer fits makes no edit
     # call); without one it is only recorded, beside the edits
     edits = edit_file.map(history_id, list(targets.targets), originals,
@@ -251,6 +250,7 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
         branch = branch_future.result()
         estimated_spec.result()
     except Exception:
+        branch_future.wait()  # a branch still being created would outlive its deletion
         _drop_empty_branch(history_id, name, base.commit)
         raise
     outcomes = [by_path[t.path] for t in targets.targets]
@@ -264,7 +264,8 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
         left = None if _drop_empty_branch(history_id, name, base.commit) else branch.name
         result["branch"] = left
         return _finish_failed(engine, record, issue, outcomes, result, left,
-                              "no target file could be edited; nothing was committed", started)
+                              "no target file could be edited; nothing was committed", started,
+                              progress)
     files = {o.path: o.data for o in applied if o.data is not None}
     files[spec_file] = f"# {issue.key}: {issue.summary}\n\n{spec}\n".encode()
     commit = commit_changes(history_id, branch, base, files, targets, spec_file,
@@ -282,7 +283,8 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
                      failed_files=[o.path for o in outcomes if o.status == "failed"])
     publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=pr.url,
                     summary_markdown=_summary(issue, spec, outcomes, costs,
-                                              time.monotonic() - started, pr.url))
+                                              time.monotonic() - started, pr.url),
+                    progress=progress)
     logger.info("%s: PR %s with %d of %d files", issue.key, pr.url, len(applied), len(outcomes))
     return {**result, "flow_run_id": str(_flow_run_uuid())}
 
@@ -313,14 +315,16 @@ def _drop_empty_branch(history_id: int, name: str, base_commit: str) -> bool:
 
 def _finish_failed(engine: Engine, record: IssueRunRecord, issue: Issue,
                    outcomes: list[FileOutcome], result: RunResult, branch: str | None,
-                   reason: str, started: float) -> RunResult:
+                   reason: str, started: float,
+                   progress: FileProgress | None = None) -> RunResult:
     costs = issue_runs.run_costs(engine, record.history_id)
     result["outcome"] = "failed"
     add_costs(result, costs)
     record.failed(result, reason, branch=branch)
     publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=None,
                     summary_markdown=_summary(issue, result.get("spec_markdown", ""), outcomes,
-                                              costs, time.monotonic() - started, None, reason))
+                                              costs, time.monotonic() - started, None, reason),
+                    progress=progress)
     get_run_logger().error("%s: %s", issue.key, reason)
     return {**result, "error": reason}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Protocol
 
 import requests
@@ -43,10 +44,15 @@ class Transport(Protocol):
 class SessionTransport:
     """`requests.Session.request`, step by step, but never retrying or redirecting."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool_size: int = 10) -> None:
+        """`pool_size` connections are kept per host (requests' default is 10); threads may
+        share the transport. No cookie is kept: every request carries its own credentials,
+        and a shared transport must not hand one caller's session cookie to another."""
         self.session = requests.Session()
-        self.session.mount("http://", HTTPAdapter(max_retries=0))
-        self.session.mount("https://", HTTPAdapter(max_retries=0))
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, HTTPAdapter(max_retries=0, pool_connections=pool_size,
+                                                   pool_maxsize=pool_size))
 
     @contextmanager
     def send(self, request: requests.Request,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -24,25 +27,53 @@ def artifact_key(prefix: str, issue_key: str) -> str:
     return f"{prefix}-" + re.sub(r"[^a-z0-9-]", "-", issue_key.lower())
 
 
+def _in_background(action: Callable[..., object], *args: object,
+                   after: Future[Any] | None = None, **kwargs: object) -> Future[Any]:
+    """Run an artifact call on the shared sender, in a copy of the caller's context (Prefect
+    finds the flow run the artifact belongs to there), after `after` has finished."""
+    context = contextvars.copy_context()
+
+    def send() -> object:
+        if after is not None:
+            after.result()
+        return context.run(action, *args, **kwargs)
+
+    return _SENDER.submit(send)
+
+
+# Artifact calls are API round trips: sent from here they overlap with the run's own work.
+# The threads are the process's, like a connection pool, and idle between runs.
+_SENDER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="artifacts")
+
+
 class FileProgress:
     """A progress artifact that advances as target files finish.
 
-    Updates are API round trips on the flow's critical path, so they are sent at most every
-    `min_interval` seconds; the final 100 % is always sent."""
+    It is created and updated in the background, in order, at most every `min_interval`
+    seconds; the final 100 % is always sent, and `finished` waits for it."""
 
     def __init__(self, issue_key: str, total: int, *, min_interval: float = 0.5) -> None:
         self.total, self.done, self.min_interval = total, 0, min_interval
         self.last_sent = time.monotonic()
-        self.artifact_id = cast(UUID, create_progress_artifact(
-            0.0, key=artifact_key("files-progress", issue_key),
-            description=f"{issue_key}: target files edited"))  # sync here, never a coroutine
+        self._created = _in_background(
+            create_progress_artifact, 0.0, key=artifact_key("files-progress", issue_key),
+            description=f"{issue_key}: target files edited")
+        self._last: Future[Any] = self._created
 
     def advance(self) -> None:
         self.done += 1
         now = time.monotonic()
         if self.done >= self.total or now - self.last_sent >= self.min_interval:
-            update_progress_artifact(self.artifact_id, 100.0 * self.done / max(self.total, 1))
+            self._last = _in_background(self._update, 100.0 * self.done / max(self.total, 1),
+                                        after=self._last)
             self.last_sent = now
+
+    def finished(self) -> None:
+        """Wait until every update has reached Prefect (raises what failed)."""
+        self._last.result()
+
+    def _update(self, percent: float) -> None:
+        update_progress_artifact(cast(UUID, self._created.result()), percent)
 
 
 def clickable(pr_url: str) -> str:
@@ -77,12 +108,21 @@ def files_table(outcomes: list[FileOutcome]) -> list[dict[str, object]]:
 
 
 def publish_results(*, issue_key: str, outcomes: list[FileOutcome], pr_url: str | None,
-                    summary_markdown: str) -> None:
+                    summary_markdown: str, progress: FileProgress | None = None) -> None:
+    """The run's result artifacts, sent side by side; returns once they and the progress's
+    last update are in Prefect, so a run never ends before the UI shows its outcome."""
+    sent = [
+        _in_background(create_table_artifact, files_table(outcomes),
+                       key=artifact_key("files", issue_key), description=f"{issue_key}: files"),
+        _in_background(create_markdown_artifact, summary_markdown,
+                       key=artifact_key("summary", issue_key),
+                       description=f"{issue_key}: run summary")]
     if pr_url:
-        create_link_artifact(clickable(pr_url), link_text=f"Pull request for {issue_key}",
-                             key=artifact_key("pr", issue_key),
-                             description=f"{issue_key}: the pull request ({pr_url})")
-    create_table_artifact(files_table(outcomes), key=artifact_key("files", issue_key),
-                          description=f"{issue_key}: files")
-    create_markdown_artifact(summary_markdown, key=artifact_key("summary", issue_key),
-                             description=f"{issue_key}: run summary")
+        sent.append(_in_background(
+            create_link_artifact, clickable(pr_url), link_text=f"Pull request for {issue_key}",
+            key=artifact_key("pr", issue_key),
+            description=f"{issue_key}: the pull request ({pr_url})"))
+    if progress is not None:
+        progress.finished()
+    for future in sent:
+        future.result()

@@ -141,9 +141,11 @@ def _refuse(engine: Engine, history_id: int, refusal: str) -> None:
 @task(retries=2, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup, task_run_name="estimate cost")
 def estimate_cost(history_id: int, spec: str, targets: list[Target],
-                  originals: list[bytes | None], default_encoding: str | None) -> str:
-    """With the spec written: count the edits' prompts, store the estimate, and refuse the
-    edits if it does not fit. Returns the spec, which the edits wait for."""
+                  originals: list[bytes | None], default_encoding: str | None,
+                  enforce: bool) -> str:
+    """With the spec written: count the edits' prompts, store the estimate, and (`enforce`:
+    a budget was in force when the run began) refuse the edits if it does not fit. Returns
+    the spec, which the edits then wait for. A cap set later is kept call by call."""
     run = run_context(history_id)
     spent = issue_runs.run_costs(run.engine, history_id).cost
     run_estimate = estimate(run.settings, price_table(run.settings),
@@ -152,5 +154,6 @@ def estimate_cost(history_id: int, spec: str, targets: list[Target],
     issue_runs.record_estimate(run.engine, history_id, first_attempt=run_estimate.first_attempt,
                                worst_case=run_estimate.worst_case, method=run_estimate.method)
     task_logger().info("%s", run_estimate.text())
-    check_fits(run.settings, run.engine, history_id, run_estimate)
+    if enforce:
+        check_fits(run.settings, run.engine, history_id, run_estimate)
     return spec

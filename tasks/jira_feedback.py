@@ -50,24 +50,30 @@ _CAUSES: tuple[tuple[type[BaseException], str, str], ...] = (
 
 
 class RunFeedback:
-    """The feedback of one claimed run; `ended` reports the result and returns it."""
+    """The feedback of one claimed run; `ended` reports the result and returns it. With
+    feedback off it reports nothing, and no task is started for it (each costs round trips
+    on the run's critical path)."""
 
-    def __init__(self, history_id: int, issue_key: str) -> None:
-        self.history_id, self.issue_key = history_id, issue_key
+    def __init__(self, history_id: int, issue_key: str, *, enabled: bool) -> None:
+        self.history_id, self.issue_key, self.enabled = history_id, issue_key, enabled
 
     def ended(self, result: R) -> R:
-        report_run_end(self.history_id, self.issue_key, dict(result))
+        if self.enabled:
+            report_run_end(self.history_id, self.issue_key, dict(result))
         return result
 
 
 @contextmanager
 def jira_feedback(history_id: int, issue_key: str) -> Iterator[RunFeedback]:
     """Around a claimed run: "working on it" now; a run that raises is reported failed."""
-    announce_run(history_id, issue_key)
+    enabled = _feedback_run(history_id) is not None
+    if enabled:
+        announce_run(history_id, issue_key)
     try:
-        yield RunFeedback(history_id, issue_key)
+        yield RunFeedback(history_id, issue_key, enabled=enabled)
     except Exception as exc:
-        report_run_end(history_id, issue_key, {"outcome": "failed"}, exc)
+        if enabled:
+            report_run_end(history_id, issue_key, {"outcome": "failed"}, exc)
         raise
 
 

@@ -20,8 +20,11 @@ from db.llm_cache import PostgresResponseCache
 from integrations.bitbucket import BitbucketClient
 from integrations.bitbucket_http import BearerAuth
 from integrations.git_host import GitHost
+from integrations.http_transport import SessionTransport
 from integrations.llm.client import LlmClient, SpendGuard
 from integrations.local_git import LocalGitHost
+
+SHARED_POOL_CONNECTIONS = 64  # MAX_FILE_CONCURRENCY's ceiling: concurrent reads never wait
 
 
 def build_git_host(settings: Settings, recorder: ApiRecorder) -> GitHost:
@@ -35,7 +38,16 @@ def build_git_host(settings: Settings, recorder: ApiRecorder) -> GitHost:
                           "when GIT_PROVIDER=bitbucket")
     return BitbucketClient(api_url=settings.bitbucket_api_url, workspace=workspace,
                            repository=repository, auth=bitbucket_auth(settings),
-                           recorder=recorder)
+                           recorder=recorder,
+                           transport=_bitbucket_transport(settings.bitbucket_api_url))
+
+
+@lru_cache(maxsize=8)
+def _bitbucket_transport(api_url: str) -> SessionTransport:
+    """One connection pool per git host, shared by every task of the process: a client is
+    built per task, and a pool of its own would open (and for HTTPS, handshake) its
+    connections again each time."""
+    return SessionTransport(pool_size=SHARED_POOL_CONNECTIONS)
 
 
 def bitbucket_auth(settings: Settings) -> requests.auth.AuthBase | tuple[str, str]:
