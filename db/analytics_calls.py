@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from base import clock
 from db.analytics_rollup import GIT_BY_HOUR
 from db.analytics_window import bounds, first_day, mean_seconds, rate, usd
-from db.stats_rollup import LLM_BY_DAY, midnight
+from db.stats_figures import LLM_BY_DAY, midnight
 
 
 class ModelRow(BaseModel):

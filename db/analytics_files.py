@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from db.analytics_rollup import FILES_BY_DAY
 from db.analytics_window import bounds, first_day
-from db.stats_rollup import midnight
+from db.stats_figures import midnight
 
 
 class FileRow(BaseModel):

@@ -1,6 +1,6 @@
 """The grouped queries behind the analytics routes, and the rollup rows written from them.
 
-As in `db/stats_rollup.py`, one query per figure serves both paths: the rollup writes its rows
+As in `db/stats_figures.py`, one query per figure serves both paths: the rollup writes its rows
 for the closed days (`write_days`, called in the same transaction as the daily rollup, so every
 rollup table ends on the same day), and the routes run it live over the rows after the rollup.
 Each query takes the instants `:lo` (inclusive) and `:hi` (exclusive).

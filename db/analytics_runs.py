@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from base import clock
 from db.analytics_rollup import FAILURES_BY_DAY, RUNS_BY_HOUR
 from db.analytics_window import bounds, first_day, mean_seconds, rate
-from db.stats_rollup import RUNS_BY_DAY, midnight
+from db.stats_figures import RUNS_BY_DAY, midnight
 
 
 class WeekRow(BaseModel):

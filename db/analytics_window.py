@@ -15,7 +15,8 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from base import clock
-from db.stats_rollup import midnight, rolled_through
+from db.stats_figures import midnight
+from db.stats_rollup import rolled_through
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)

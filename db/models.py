@@ -334,11 +334,16 @@ class Backup(Base):
 
 
 class StatsDaily(Base):
-    """One closed UTC day of issue runs and git-host calls, rolled up so /stats reads no rows.
+    """One closed UTC day of issue runs, git-host calls and LLM calls, rolled up so /stats
+    reads no rows.
 
     Runs count on the day they were created. Durations of completed runs are kept as a
-    histogram (`db/stats.py` defines the log-spaced buckets) so percentiles over many days
-    come from summed histograms: per bucket, how many runs and the sum of their durations.
+    histogram (`db/duration_histogram.py` defines the log-spaced buckets) so percentiles over
+    many days come from summed histograms: per bucket, how many runs and the sum of their
+    durations. The day's own p50 and p95 and its LLM totals (all models) are kept too, so
+    /stats/daily reads one narrow row per closed day; and the histogram summed over every day
+    rolled up through this one (`duration_cum*`), so any span's histogram is the difference
+    of two rows rather than the sum of a year of them.
     """
 
     __tablename__ = "stats_daily"
@@ -355,6 +360,19 @@ class StatsDaily(Base):
     duration_hist_sum: Mapped[list[float]] = mapped_column(ARRAY(Double))
     bitbucket_calls: Mapped[int] = mapped_column(Integer)
     bitbucket_errors: Mapped[int] = mapped_column(Integer)
+    llm_calls: Mapped[int] = mapped_column(Integer)
+    llm_cache_hits: Mapped[int] = mapped_column(Integer)
+    llm_priced_calls: Mapped[int] = mapped_column(Integer)
+    llm_unpriced_calls: Mapped[int] = mapped_column(Integer)
+    llm_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    llm_prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    llm_completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    llm_cached_tokens: Mapped[int] = mapped_column(BigInteger)
+    llm_total_tokens: Mapped[int] = mapped_column(BigInteger)
+    p50_seconds: Mapped[float | None] = mapped_column(Double)
+    p95_seconds: Mapped[float | None] = mapped_column(Double)
+    duration_cum: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    duration_cum_sum: Mapped[list[float]] = mapped_column(ARRAY(Double))
     rolled_up_at: Mapped[datetime] = _created_at()
 
 
@@ -497,3 +515,33 @@ class StatsGitHourly(Base):
     errors: Mapped[int] = mapped_column(Integer)
     duration_count: Mapped[int] = mapped_column(Integer)
     duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+
+
+class StatsHourly(Base):
+    """One closed UTC hour of a day not rolled up yet (normally today), as `stats_daily` has
+    its days, so /stats reads today's closed hours instead of their rows. Its rows go when
+    their day is rolled up."""
+
+    __tablename__ = "stats_hourly"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    queued: Mapped[int] = mapped_column(Integer)
+    processing: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    files_modified: Mapped[int] = mapped_column(BigInteger)
+    duration_count: Mapped[int] = mapped_column(Integer)
+    duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+    duration_hist: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    duration_hist_sum: Mapped[list[float]] = mapped_column(ARRAY(Double))
+    bitbucket_calls: Mapped[int] = mapped_column(Integer)
+    bitbucket_errors: Mapped[int] = mapped_column(Integer)
+    llm_calls: Mapped[int] = mapped_column(Integer)
+    llm_cache_hits: Mapped[int] = mapped_column(Integer)
+    llm_priced_calls: Mapped[int] = mapped_column(Integer)
+    llm_unpriced_calls: Mapped[int] = mapped_column(Integer)
+    llm_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    llm_prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    llm_completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    llm_cached_tokens: Mapped[int] = mapped_column(BigInteger)
+    llm_total_tokens: Mapped[int] = mapped_column(BigInteger)

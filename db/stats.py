@@ -12,7 +12,6 @@ A git-host call is an error when it failed (no response, an error recorded) or g
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,15 +19,9 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from base import clock
-from db.duration_histogram import merged
-from db.stats_rollup import (
-    DayRuns,
-    LlmGroup,
-    day_figures,
-    iter_days,
-    refresh_rollup,
-    total_figures,
-)
+from db.stats_figures import DayFigures, LlmSums
+from db.stats_refresh import refresh_rollup
+from db.stats_rollup import day_figures, iter_days, llm_groups, totals
 
 __all__ = ["daily", "llm_cost", "overview", "refresh_rollup"]
 
@@ -128,44 +121,51 @@ def _first_day(days: int | None, today: date | None) -> date | None:
     return (today or clock.today()) - timedelta(days=days - 1)
 
 
-def _llm_totals(groups: Iterable[LlmGroup]) -> LlmTotals:
-    g = list(groups)
-    calls, hits = sum(x.calls for x in g), sum(x.cache_hits for x in g)
-    priced = sum(x.priced_calls for x in g)
+def _llm_totals(x: LlmSums) -> LlmTotals:
     return LlmTotals(
-        calls=calls, cache_hits=hits, cache_hit_rate=_rate(hits, calls),
-        prompt_tokens=sum(x.prompt_tokens for x in g),
-        completion_tokens=sum(x.completion_tokens for x in g),
-        cached_tokens=sum(x.cached_tokens for x in g),
-        total_tokens=sum(x.total_tokens for x in g),
-        cost_usd=_usd(sum((x.cost for x in g), Decimal(0)), priced),
-        priced_calls=priced, unpriced_calls=sum(x.unpriced_calls for x in g))
+        calls=x.calls, cache_hits=x.cache_hits, cache_hit_rate=_rate(x.cache_hits, x.calls),
+        prompt_tokens=x.prompt_tokens, completion_tokens=x.completion_tokens,
+        cached_tokens=x.cached_tokens, total_tokens=x.total_tokens,
+        cost_usd=_usd(x.cost, x.priced_calls), priced_calls=x.priced_calls,
+        unpriced_calls=x.unpriced_calls)
+
+
+def _mean(total: Decimal, count: int) -> float | None:
+    return round(float(total) / count, 3) if count else None
 
 
 def overview(engine: Engine, *, days: int | None, today: date | None = None,
              use_rollup: bool = True) -> Overview:
     """Totals over all history, or over the last `days` UTC days."""
     since = _first_day(days, today)
-    d, llm = total_figures(engine, since=since, use_rollup=use_rollup)
-    completed, failed = sum(x.completed for x in d), sum(x.failed for x in d)
-    durations = merged(x.durations for x in d)
-    duration_sum = sum((x.duration_sum for x in d), Decimal(0))
-    bb_calls, bb_errors = sum(x.bitbucket_calls for x in d), sum(x.bitbucket_errors for x in d)
+    d, llm = totals(engine, since=since, use_rollup=use_rollup)
+    h = d.durations
     return Overview(
         days=days, since=since,
-        runs=RunCounts(total=sum(x.runs for x in d), queued=sum(x.queued for x in d),
-                       processing=sum(x.processing for x in d), completed=completed,
-                       failed=failed, success_rate=_rate(completed, completed + failed)),
+        runs=RunCounts(total=d.runs, queued=d.queued, processing=d.processing,
+                       completed=d.completed, failed=d.failed,
+                       success_rate=_rate(d.completed, d.completed + d.failed)),
         durations=Durations(
-            measured_runs=durations.n,
-            avg_seconds=round(float(duration_sum) / durations.n, 3) if durations.n else None,
-            p50_seconds=durations.percentile(0.5), p75_seconds=durations.percentile(0.75),
-            p90_seconds=durations.percentile(0.9), p95_seconds=durations.percentile(0.95),
-            p99_seconds=durations.percentile(0.99)),
-        files_modified=sum(x.files_modified for x in d),
+            measured_runs=h.n, avg_seconds=_mean(d.duration_sum, h.n),
+            p50_seconds=h.percentile(0.5), p75_seconds=h.percentile(0.75),
+            p90_seconds=h.percentile(0.9), p95_seconds=h.percentile(0.95),
+            p99_seconds=h.percentile(0.99)),
+        files_modified=d.files_modified,
         llm=_llm_totals(llm),
-        bitbucket=BitbucketTotals(calls=bb_calls, errors=bb_errors,
-                                  error_rate=_rate(bb_errors, bb_calls)))
+        bitbucket=BitbucketTotals(calls=d.bitbucket_calls, errors=d.bitbucket_errors,
+                                  error_rate=_rate(d.bitbucket_errors, d.bitbucket_calls)))
+
+
+def _daily_row(d: DayFigures) -> DailyRow:
+    return DailyRow(
+        day=d.day, runs=d.queued + d.processing + d.completed + d.failed,
+        completed=d.completed, failed=d.failed, active=d.queued + d.processing,
+        success_rate=_rate(d.completed, d.completed + d.failed),
+        avg_duration_seconds=_mean(d.duration_sum, d.duration_count),
+        p50_duration_seconds=d.p50_seconds, p95_duration_seconds=d.p95_seconds,
+        files_modified=d.files_modified, llm_calls=d.llm.calls,
+        llm_cache_hits=d.llm.cache_hits, llm_cost_usd=_usd(d.llm.cost, d.llm.priced_calls),
+        llm_unpriced_calls=d.llm.unpriced_calls)
 
 
 def daily(engine: Engine, *, days: int, today: date | None = None,
@@ -174,32 +174,15 @@ def daily(engine: Engine, *, days: int, today: date | None = None,
     today = today or clock.today()
     since = _first_day(days, today)
     assert since is not None
-    runs_by_day, llm = day_figures(engine, since=since, use_rollup=use_rollup)
-    llm_by_day: dict[date, list[LlmGroup]] = {}
-    for group in llm:
-        llm_by_day.setdefault(group.day, []).append(group)
-    items = []
-    for day in iter_days(since, today):
-        r = runs_by_day.get(day) or DayRuns(day)
-        t = _llm_totals(llm_by_day.get(day, []))
-        n = r.durations.n
-        items.append(DailyRow(
-            day=day, runs=r.runs, completed=r.completed, failed=r.failed,
-            active=r.queued + r.processing,
-            success_rate=_rate(r.completed, r.completed + r.failed),
-            avg_duration_seconds=round(float(r.duration_sum) / n, 3) if n else None,
-            p50_duration_seconds=r.durations.percentile(0.5),
-            p95_duration_seconds=r.durations.percentile(0.95),
-            files_modified=r.files_modified, llm_calls=t.calls, llm_cache_hits=t.cache_hits,
-            llm_cost_usd=t.cost_usd, llm_unpriced_calls=t.unpriced_calls))
-    return Daily(days=days, items=items)
+    figures = day_figures(engine, since=since, use_rollup=use_rollup)
+    return Daily(days=days, items=[_daily_row(figures.get(day) or DayFigures(day))
+                                   for day in iter_days(since, today)])
 
 
 def llm_cost(engine: Engine, *, days: int, today: date | None = None,
              use_rollup: bool = True) -> LlmCost:
     """LLM calls per UTC day, model and call type; newest day first, then costliest."""
     since = _first_day(days, today)
-    _, groups = day_figures(engine, since=since, use_rollup=use_rollup)
     items = [
         LlmCostRow(
             day=g.day, model=g.model, call_type=g.call_type, calls=g.calls,
@@ -208,8 +191,7 @@ def llm_cost(engine: Engine, *, days: int, today: date | None = None,
             cached_tokens=g.cached_tokens, total_tokens=g.total_tokens,
             cost_usd=_usd(g.cost, g.priced_calls), priced_calls=g.priced_calls,
             unpriced_calls=g.unpriced_calls)
-        for g in groups
+        for g in llm_groups(engine, since=since, use_rollup=use_rollup)
     ]
     items.sort(key=lambda x: (-x.day.toordinal(), -(x.cost_usd or 0), x.model, x.call_type))
     return LlmCost(days=days, items=items)
-

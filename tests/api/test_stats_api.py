@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from db import stats
 from db.duration_histogram import RELATIVE_RESOLUTION
 from db.models import BitbucketApiHistory, IssueProcessingHistory
 from db.stats_rollup import rolled_through
-from tests.api.dataset import add_run, seed_known, today
+from tests.api.dataset import add_api_call, add_call, add_run, seed_known, today
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
 
@@ -194,3 +195,135 @@ class TestPercentilesFromHistogramsMatchExactOnes:
             for value, truth in ((got.p50_seconds, exact[0]), (got.p95_seconds, exact[1])):
                 assert value is not None
                 assert abs(value - float(truth)) <= float(truth) * RELATIVE_RESOLUTION
+
+
+def _hours(engine: Engine) -> list[int]:
+    """The UTC hours of today in the hourly rollup."""
+    with engine.connect() as conn:
+        return [h.astimezone(UTC).hour for h in conn.execute(text(
+            "SELECT hour FROM stats_hourly WHERE hour >= :midnight ORDER BY hour"),
+            {"midnight": datetime.combine(today(), time(), tzinfo=UTC)}).scalars()]
+
+
+def _seed_today(engine: Engine) -> None:
+    """A run two days ago (hours are rolled up only after a rolled-up day), then finished
+    runs, LLM calls and git-host calls in four hours of today; 12:05 is after the last closed
+    hour (the clock is pinned at 12:30, and an hour closes 10 minutes after its end)."""
+    add_run(engine, key="HR-OLD", days_ago=2, status="completed", duration=8)
+    runs = ((1, "completed", 12.5), (5, "failed", None), (11, "completed", 70),
+            (12, "completed", 3))
+    for n, (hour, status, duration) in enumerate(runs):
+        run = add_run(engine, key=f"HR-{n}", days_ago=0, status=status, duration=duration,
+                      files=n, hour=hour)
+        add_call(engine, run, days_ago=0, model="gpt-4o", call_type="code_diff", cost="0.002",
+                 hour=hour, minute=5)
+        add_call(engine, run, days_ago=0, model="local-llama", call_type="code_diff", cost=None,
+                 hour=hour, minute=6)
+        add_api_call(engine, run, days_ago=0, status_code=500 if hour == 5 else 200)
+
+
+def _figures(client: TestClient) -> list[Any]:
+    return [client.get("/stats").json(), client.get("/stats", params={"days": 1}).json(),
+            client.get("/stats/daily", params={"days": 3}).json(),
+            client.get("/stats/llm-cost", params={"days": 3}).json()]
+
+
+def _live(engine: Engine) -> list[Any]:
+    return [stats.overview(engine, days=None, use_rollup=False).model_dump(mode="json"),
+            stats.overview(engine, days=1, use_rollup=False).model_dump(mode="json"),
+            stats.daily(engine, days=3, use_rollup=False).model_dump(mode="json"),
+            stats.llm_cost(engine, days=3, use_rollup=False).model_dump(mode="json")]
+
+
+class TestTheHourlyRollupOfToday:
+    def test_closed_hours_are_rolled_up_and_agree_with_the_live_path(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        with engine.begin() as conn:  # today's active runs of the known set would stop it
+            conn.execute(update(IssueProcessingHistory)
+                         .where(IssueProcessingHistory.status.in_(("queued", "processing")))
+                         .values(status="failed"))
+        _seed_today(engine)
+        rolled = _figures(client)
+        assert _hours(engine) == list(range(12))
+        assert rolled == _live(engine)
+        assert rolled[1]["runs"]["total"] == 7 and rolled[1]["llm"]["calls"] == 10
+        assert rolled[1]["durations"]["p50_seconds"] == 12.5 and rolled[1]["bitbucket"] == {
+            "calls": 5, "errors": 1, "error_rate": 0.2}
+
+    def test_an_hour_closes_ten_minutes_after_its_end(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        _seed_today(engine)
+        client.get("/stats")
+        with clock.frozen_at(datetime.combine(today(), time(13, 9), tzinfo=UTC)):
+            client.get("/stats/daily")
+            assert _hours(engine) == list(range(12))
+        with clock.frozen_at(datetime.combine(today(), time(13, 10), tzinfo=UTC)):
+            assert client.get("/stats", params={"days": 1}).json()["runs"]["total"] == 4
+            assert _hours(engine) == list(range(13))
+
+    def test_a_run_still_active_stops_the_hours_at_the_hour_it_was_created(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        _seed_today(engine)
+        stuck = add_run(engine, key="HR-9", days_ago=0, status="processing", hour=5)
+        assert client.get("/stats").json()["runs"]["processing"] == 1
+        assert _hours(engine) == list(range(5))
+        with engine.begin() as conn:
+            conn.execute(update(IssueProcessingHistory)
+                         .where(IssueProcessingHistory.id == stuck).values(status="failed"))
+        assert client.get("/stats").json()["runs"]["failed"] == 2
+        assert _hours(engine) == list(range(12))
+
+    def test_the_day_replaces_its_hours_once_it_closes(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        _seed_today(engine)
+        before = client.get("/stats").json()
+        day = today()
+        with clock.frozen_at(datetime.combine(day + timedelta(days=1), time(0, 10),
+                                              tzinfo=UTC)):
+            assert client.get("/stats").json() == before
+            assert day in _rolled(engine)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM stats_hourly")).scalar() == 0
+
+    def test_hourly_rows_that_do_not_follow_the_days_are_ignored_then_replaced(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        seed_known(engine)
+        _seed_today(engine)
+        with engine.begin() as conn:
+            conn.execute(update(IssueProcessingHistory)
+                         .where(IssueProcessingHistory.status.in_(("queued", "processing")))
+                         .values(status="failed"))
+        expected = _figures(client)
+        with engine.begin() as conn:  # a rebuild: the days go, today's hours stay
+            conn.execute(text("TRUNCATE stats_daily, stats_llm_daily"))
+        assert stats.overview(engine, days=None).model_dump(mode="json") == expected[0]
+        assert _figures(client) == expected
+        assert _hours(engine) == list(range(12))
+
+
+class TestWindowsOverTheRollupMatchTheLivePath:
+    @pytest.mark.parametrize("seed", [4, 5])
+    def test_percentiles_of_any_window_are_those_of_the_rows(
+        self, engine: Engine, seed: int
+    ) -> None:
+        rng = random.Random(seed)
+        with engine.begin() as conn:
+            conn.execute(text("""
+                INSERT INTO issue_processing_history (issue_key, status, created_at,
+                    processing_duration_seconds)
+                SELECT 'W-' || i, 'completed', :now - (i % 12) * interval '1 day'
+                       - (i % 7) * interval '1 hour', (CAST(:d AS numeric[]))[i]
+                FROM generate_series(1, :n) AS i"""),
+                {"n": 600, "now": clock.now(), "d": [Decimal(f"{rng.lognormvariate(3, 1.2):.3f}")
+                                 for _ in range(600)]})
+        stats.refresh_rollup(engine)
+        for days in (None, 1, 2, 5, 11, 30):
+            rolled = stats.overview(engine, days=days).model_dump(mode="json")
+            assert rolled == stats.overview(engine, days=days, use_rollup=False).model_dump(
+                mode="json"), days
