@@ -3,8 +3,9 @@ over the seed's sequential steps, and Prefect's overhead at zero latency.
 
 Run from the repository root: `python bench/bench_flow.py` (or `make bench`). It starts its own
 PostgreSQL, Prefect server, Bitbucket emulator and LLM stand-in, all on 127.0.0.1.
-Targets: efficiency >= 0.90 and speed-up >= 4x at 1 s LLM latency with 10 target files;
-overhead <= 1.0 s per issue at zero latency.
+Targets: efficiency >= 0.95 and speed-up >= 4x at 1 s LLM latency with 10 target files;
+overhead <= 0.25 s per issue at zero latency over the same steps in plain Python threads.
+`bench/bench_trace.py` shows where a run's time goes, step by step.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before Prefect is imported
 
 FILES = 10
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -191,7 +193,7 @@ def main() -> None:
         flow_s, ideal_s, seq_s = map(statistics.median, (flows, ideals, sequential))
         print(f"LLM latency 1 s, {FILES} files, median of {RUNS}:")
         print(f"  flow {flow_s:.2f} s, ideal critical path {ideal_s:.2f} s "
-              f"-> efficiency {ideal_s / flow_s:.2f} (target >= 0.90)")
+              f"-> efficiency {ideal_s / flow_s:.2f} (target >= 0.95)")
         print(f"  sequential baseline {seq_s:.2f} s -> speed-up {seq_s / flow_s:.1f}x "
               f"(target >= 4x)")
         estimate, actual = Decimal(result["cost_estimate_usd"]), Decimal(result["cost_usd"])
@@ -210,7 +212,15 @@ def main() -> None:
             plain.append(timed(lambda: run_plain(next(counter), concurrent=True))[0])
         flow_s, plain_s = statistics.median(flows), statistics.median(plain)
         print(f"zero latency, median of {RUNS + 2}: flow {flow_s:.2f} s, plain Python threads "
-              f"{plain_s:.2f} s -> overhead {flow_s - plain_s:.2f} s per issue (target <= 1.0 s)")
+              f"{plain_s:.2f} s -> overhead {flow_s - plain_s:.2f} s per issue (target <= 0.25 s)")
+        flush_run_logs()
+
+
+def flush_run_logs() -> None:
+    """Send the runs' last logs while the Prefect server still listens."""
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before Prefect is imported
-import bench_flow  # noqa: E402
+import bench_flow  # noqa: E402  (it quiets Prefect's logging before Prefect is imported)
 
 RUNS = int(os.environ.get("BENCH_TRACE_RUNS", "2"))
 LATENCIES = [float(v) for v in os.environ.get("BENCH_TRACE_LATENCIES", "0,1").split(",")]
@@ -112,6 +111,7 @@ def main() -> None:
                   "run's start (first start - last end of each step):")
             for _ in range(RUNS):
                 trace(next(counter))
+        bench_flow.flush_run_logs()
 
 
 if __name__ == "__main__":
