@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import requests.auth
 
@@ -19,6 +19,7 @@ from base.recording import ApiRecorder
 from base.repo_paths import checked_repo_path
 from integrations import bitbucket_comments
 from integrations.bitbucket_http import BitbucketHttp
+from integrations.bitbucket_modes import MODES, UNKNOWN
 from integrations.bitbucket_source import commit_form, upload_attribute
 from integrations.bitbucket_wire import field, json_object, quoted, raise_for_status, segment
 from integrations.git_host import BranchRef, PullRequest, PullRequestOptions
@@ -47,6 +48,10 @@ class BitbucketClient:
                                   auth=auth, recorder=recorder, retry=retry or RetryPolicy(),
                                   timeout=timeout, sleep=sleep, clock=clock,
                                   transport=transport)
+
+    @property
+    def _repository(self) -> str:
+        return self.http.base + self.http.repo_path
 
     # -- GitHost ---------------------------------------------------------------------------
 
@@ -106,8 +111,9 @@ class BitbucketClient:
         where = f"/src/{segment(ref)}/{segment(path)}"
         meta = self._meta(ref, where)
         if meta is None:
+            MODES.remember(self._repository, ref, path, None)  # a new file gets no attribute
             return None
-        upload_attribute(meta, path)
+        MODES.remember(self._repository, ref, path, upload_attribute(meta, path))
         status, body, _ = self.http.send("GET", SRC, path=where, limit=self.max_file_bytes)
         if 300 <= status < 400:  # OpenAPI: "If the file is managed by LFS ... a 301 redirect"
             raise PathRefused(f"{path} is a Git LFS file (Bitbucket redirects it to media "
@@ -130,9 +136,12 @@ class BitbucketClient:
             return None
 
     def _modes(self, parent: str, files: Mapping[str, bytes]) -> dict[str, str | None]:
-        """Each file's `x-attributes` as it is at `parent` (a new file has none), read
-        concurrently: they are independent GETs, and the commit waits for all of them."""
+        """Each file's `x-attributes` as it is at `parent` (a new file has none): as read with
+        the file at that commit, else read now, concurrently (the commit waits for all)."""
         def mode(path: str) -> str | None:
+            known = MODES.recall(self._repository, parent, path)
+            if known is not UNKNOWN:
+                return cast(str | None, known)
             meta = self._meta(parent, f"/src/{segment(parent)}/{segment(path)}")
             return None if meta is None else upload_attribute(meta, path)
 

@@ -10,6 +10,7 @@ import pytest
 from base.errors import PathRefused
 from db.recorder import HistoryRecorder
 from integrations.bitbucket import BitbucketClient
+from integrations.bitbucket_modes import UNKNOWN, ModeMemory
 from standins.bitbucket import BitbucketEmulator
 from standins.faults import Status
 from standins.git_store import EXECUTABLE, REGULAR, SUBMODULE, SYMLINK
@@ -75,6 +76,53 @@ class TestFileModes:
         assert {name for name, filename, _ in multipart_parts(
             post.headers["content-type"], post.body) if filename} == {
             "src/MaterialDB.cpp", "docs/new.md"}
+
+
+class TestModesRemembered:
+    """A commit's tree never changes: modes read with the files at a commit hash are not asked
+    for again when the commit's parent is that commit."""
+
+    def test_a_commit_on_the_commit_its_files_were_read_at_asks_for_no_mode(
+        self, bitbucket: BitbucketEmulator, client: BitbucketClient
+    ) -> None:
+        parent = bitbucket.branch_tip("main") or ""
+        script = client.read_file(parent, "tools/build.sh")
+        assert script is not None and client.read_file(parent, "docs/new.md") is None
+        before = len(bitbucket.requests)
+
+        client.commit_files(branch="main", parent=parent, message="MAT-1", author=AUTHOR,
+                            files={"tools/build.sh": script + b"make install\n",
+                                   "docs/new.md": b"# new\n"})
+
+        assert [r.method for r in bitbucket.requests[before:]] == ["POST"]
+        assert bitbucket.mode_at("main", "tools/build.sh") == EXECUTABLE
+        assert bitbucket.mode_at("main", "docs/new.md") == REGULAR
+
+    def test_files_read_by_a_branch_name_have_their_modes_asked_at_the_commit(
+        self, bitbucket: BitbucketEmulator, client: BitbucketClient
+    ) -> None:
+        script = client.read_file("main", "tools/build.sh")
+        assert script is not None
+        before = len(bitbucket.requests)
+
+        commit(bitbucket, client, {"tools/build.sh": script + b"make install\n"})
+
+        asked = [r for r in bitbucket.requests[before:] if "format=meta" in r.query]
+        assert [r.path.rsplit("/", 1)[-1] for r in asked] == ["build.sh"]
+        assert bitbucket.mode_at("main", "tools/build.sh") == EXECUTABLE
+
+
+def test_the_memory_keeps_the_newest_entries_and_never_a_branch_name() -> None:
+    memory = ModeMemory(size=2)
+    commits = ["a" * 40, "b" * 40, "c" * 40]
+    for commit_hash in commits:
+        memory.remember("repo", commit_hash, "x.sh", "executable")
+    memory.remember("repo", "main", "x.sh", "executable")
+    assert memory.recall("repo", commits[0], "x.sh") is UNKNOWN
+    assert memory.recall("repo", commits[2], "x.sh") == "executable"
+    assert memory.recall("repo", "main", "x.sh") is UNKNOWN
+    memory.remember("repo", commits[1], "new.md", None)
+    assert memory.recall("repo", commits[1], "new.md") is None
 
 
 class TestWhatIsNotAFileToEdit:
