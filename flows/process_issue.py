@@ -39,7 +39,7 @@ from flows.spec_hash import spec_hash
 from integrations.git_host import BranchRef
 from integrations.jira import Issue, clarified, parse_issue
 from integrations.jira_identity import agent_ids
-from tasks.artifacts import FileProgress, publish_results
+from tasks.artifacts import FileProgress, send_results
 from tasks.branch import branch_name, drop_branch_if_empty, ensure_branch
 from tasks.budget import budget_in_force
 from tasks.commit import commit_changes
@@ -279,12 +279,13 @@ def _edit_issue(settings: Settings, engine: Engine, record: IssueRunRecord, issu
     result["commit"], result["commit_reused"] = commit.commit, commit.reused
     result["pr"] = {"id": pr.id, "url": pr.url, "title": pr.title}
     add_costs(result, costs)
+    sent = send_results(issue_key=issue.key, outcomes=outcomes, pr_url=pr.url,
+                        summary_markdown=_summary(issue, spec, outcomes, costs,
+                                                  time.monotonic() - started, pr.url),
+                        progress=progress)
     record.completed(result, modified_files=len(applied), pr_url=pr.url, branch=branch.name,
                      failed_files=[o.path for o in outcomes if o.status == "failed"])
-    publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=pr.url,
-                    summary_markdown=_summary(issue, spec, outcomes, costs,
-                                              time.monotonic() - started, pr.url),
-                    progress=progress)
+    sent.wait()
     logger.info("%s: PR %s with %d of %d files", issue.key, pr.url, len(applied), len(outcomes))
     return {**result, "flow_run_id": str(_flow_run_uuid())}
 
@@ -320,11 +321,13 @@ def _finish_failed(engine: Engine, record: IssueRunRecord, issue: Issue,
     costs = issue_runs.run_costs(engine, record.history_id)
     result["outcome"] = "failed"
     add_costs(result, costs)
+    sent = send_results(issue_key=issue.key, outcomes=outcomes, pr_url=None,
+                        summary_markdown=_summary(issue, result.get("spec_markdown", ""),
+                                                  outcomes, costs, time.monotonic() - started,
+                                                  None, reason),
+                        progress=progress)
     record.failed(result, reason, branch=branch)
-    publish_results(issue_key=issue.key, outcomes=outcomes, pr_url=None,
-                    summary_markdown=_summary(issue, result.get("spec_markdown", ""), outcomes,
-                                              costs, time.monotonic() - started, None, reason),
-                    progress=progress)
+    sent.wait()
     get_run_logger().error("%s: %s", issue.key, reason)
     return {**result, "error": reason}
 

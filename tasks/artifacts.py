@@ -107,10 +107,24 @@ def files_table(outcomes: list[FileOutcome]) -> list[dict[str, object]]:
     return rows
 
 
-def publish_results(*, issue_key: str, outcomes: list[FileOutcome], pr_url: str | None,
-                    summary_markdown: str, progress: FileProgress | None = None) -> None:
-    """The run's result artifacts, sent side by side; returns once they and the progress's
-    last update are in Prefect, so a run never ends before the UI shows its outcome."""
+class ResultsSent:
+    """Result artifacts on their way to Prefect; `wait` returns once they and the progress's
+    last update are there (raising what failed), so a run never ends before the UI shows its
+    outcome."""
+
+    def __init__(self, sent: list[Future[Any]], progress: FileProgress | None) -> None:
+        self._sent, self._progress = sent, progress
+
+    def wait(self) -> None:
+        if self._progress is not None:
+            self._progress.finished()
+        for future in self._sent:
+            future.result()
+
+
+def send_results(*, issue_key: str, outcomes: list[FileOutcome], pr_url: str | None,
+                 summary_markdown: str, progress: FileProgress | None = None) -> ResultsSent:
+    """Start sending the run's result artifacts, side by side, while the run records itself."""
     sent = [
         _in_background(create_table_artifact, files_table(outcomes),
                        key=artifact_key("files", issue_key), description=f"{issue_key}: files"),
@@ -122,7 +136,4 @@ def publish_results(*, issue_key: str, outcomes: list[FileOutcome], pr_url: str 
             create_link_artifact, clickable(pr_url), link_text=f"Pull request for {issue_key}",
             key=artifact_key("pr", issue_key),
             description=f"{issue_key}: the pull request ({pr_url})"))
-    if progress is not None:
-        progress.finished()
-    for future in sent:
-        future.result()
+    return ResultsSent(sent, progress)
