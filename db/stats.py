@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from base import clock
 from db.stats_figures import DayFigures, LlmSums
 from db.stats_refresh import refresh_rollup
-from db.stats_rollup import day_figures, iter_days, llm_groups, totals
+from db.stats_rollup import Refresh, day_figures, iter_days, llm_groups, totals
 
 __all__ = ["daily", "llm_cost", "overview", "refresh_rollup"]
 
@@ -135,10 +135,11 @@ def _mean(total: Decimal, count: int) -> float | None:
 
 
 def overview(engine: Engine, *, days: int | None, today: date | None = None,
-             use_rollup: bool = True) -> Overview:
-    """Totals over all history, or over the last `days` UTC days."""
+             use_rollup: bool = True, refresh: Refresh | None = None) -> Overview:
+    """Totals over all history, or over the last `days` UTC days (`refresh`: how to roll up
+    the closed days or hours the rollup misses, if it does, before reading)."""
     since = _first_day(days, today)
-    d, llm = totals(engine, since=since, use_rollup=use_rollup)
+    d, llm = totals(engine, since=since, use_rollup=use_rollup, refresh=refresh)
     h = d.durations
     return Overview(
         days=days, since=since,
@@ -169,18 +170,18 @@ def _daily_row(d: DayFigures) -> DailyRow:
 
 
 def daily(engine: Engine, *, days: int, today: date | None = None,
-          use_rollup: bool = True) -> Daily:
+          use_rollup: bool = True, refresh: Refresh | None = None) -> Daily:
     """One row per UTC day of the window, newest first, days without runs included."""
     today = today or clock.today()
     since = _first_day(days, today)
     assert since is not None
-    figures = day_figures(engine, since=since, use_rollup=use_rollup)
+    figures = day_figures(engine, since=since, use_rollup=use_rollup, refresh=refresh)
     return Daily(days=days, items=[_daily_row(figures.get(day) or DayFigures(day))
                                    for day in iter_days(since, today)])
 
 
 def llm_cost(engine: Engine, *, days: int, today: date | None = None,
-             use_rollup: bool = True) -> LlmCost:
+             use_rollup: bool = True, refresh: Refresh | None = None) -> LlmCost:
     """LLM calls per UTC day, model and call type; newest day first, then costliest."""
     since = _first_day(days, today)
     items = [
@@ -191,7 +192,7 @@ def llm_cost(engine: Engine, *, days: int, today: date | None = None,
             cached_tokens=g.cached_tokens, total_tokens=g.total_tokens,
             cost_usd=_usd(g.cost, g.priced_calls), priced_calls=g.priced_calls,
             unpriced_calls=g.unpriced_calls)
-        for g in llm_groups(engine, since=since, use_rollup=use_rollup)
+        for g in llm_groups(engine, since=since, use_rollup=use_rollup, refresh=refresh)
     ]
     items.sort(key=lambda x: (-x.day.toordinal(), -(x.cost_usd or 0), x.model, x.call_type))
     return LlmCost(days=days, items=items)

@@ -62,7 +62,7 @@ def _hours_from(state: RollupState) -> datetime | None:
     return state.hours_until or midnight(state.done + timedelta(days=1))
 
 
-def _behind(state: RollupState) -> bool:
+def behind(state: RollupState) -> bool:
     """Whether a closed day or hour is missing (always, with no day rolled up yet: only the
     locked path looks for the first day of history)."""
     hours_from = _hours_from(state)
@@ -87,7 +87,7 @@ def refresh_rollup(engine: Engine, *, through: date | None = None, wait: bool = 
     hours meanwhile."""
     if through is None and not wait:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if not _behind(RollupState.read(conn)):  # one statement: no transaction to open
+            if not behind(RollupState.read(conn)):  # one statement: no transaction to open
                 return 0
     added = 0
     while True:

@@ -11,9 +11,9 @@ rolled up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, text
 
@@ -31,12 +31,15 @@ from db.stats_figures import (
     histogram_through,
     midnight,
 )
+from db.stats_refresh import behind
 
 # LlmGroup and midnight are re-exported for the callers that read totals from here
 __all__ = ["LlmGroup", "day_figures", "iter_days", "llm_groups", "midnight", "rolled_through",
            "total_figures", "totals"]
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+Refresh = Callable[[Engine], object]
+T = TypeVar("T")
 _LLM_COLUMNS = ", ".join(f"llm_{name}" for name in LLM_FIELDS)
 _IN_DAYS = "day >= :first_day AND day <= :through"
 _CLOSED_DAYS = text(f"""
@@ -48,7 +51,7 @@ SELECT {", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in (
     "queued", "processing", "completed", "failed", "files_modified", "duration_sum",
     "bitbucket_calls", "bitbucket_errors", *(f"llm_{name}" for name in LLM_FIELDS)))}
 FROM stats_daily WHERE {_IN_DAYS}""")
-_HOURS = text("SELECT * FROM stats_hourly WHERE hour >= :lo AND hour < :hi")
+_HOURS = text("SELECT * FROM stats_hourly WHERE hour >= :lo AND hour < :hi ORDER BY hour")
 _LLM_GROUPS = text(f"""
 WITH parts AS (
     SELECT day, model, call_type, {", ".join(LLM_FIELDS)} FROM stats_llm_daily
@@ -71,8 +74,18 @@ def _snapshot(engine: Engine) -> Connection:
     return engine.connect().execution_options(isolation_level="REPEATABLE READ")
 
 
-def _state(conn: Connection, use_rollup: bool) -> RollupState:
-    return RollupState.read(conn) if use_rollup else RollupState(None)
+def _read(engine: Engine, use_rollup: bool, refresh: Refresh | None,
+          read: Callable[[Connection, RollupState], T]) -> T:
+    """`read` in one snapshot, after the rollup's state. With `refresh`, a state that misses a
+    closed day or hour is rolled up first and read again; usually the state's one statement
+    tells that nothing is missing, so the check costs no connection of its own."""
+    with _snapshot(engine) as conn:
+        state = RollupState.read(conn) if use_rollup else RollupState(None)
+        if refresh is None or not use_rollup or not behind(state):
+            return read(conn, state)
+    refresh(engine)
+    with _snapshot(engine) as conn:
+        return read(conn, RollupState.read(conn))
 
 
 def _horizon() -> datetime:
@@ -109,46 +122,63 @@ def _histogram_of(conn: Connection, since: date | None, through: date) -> Histog
                      [a - b for a, b in zip(total.sums, before.sums, strict=True)])
 
 
+def _hours(conn: Connection, lo: datetime, hi: datetime) -> dict[date, tuple[DayRuns, LlmSums]]:
+    """The rolled-up hours in [lo, hi), summed per day."""
+    by_day: dict[date, list[Row[Any]]] = {}
+    for h in conn.execute(_HOURS, {"lo": lo, "hi": hi}):
+        by_day.setdefault(h.hour.astimezone(UTC).date(), []).append(h)
+    out = {}
+    for day, rows in by_day.items():
+        def total(name: str, rows: list[Row[Any]] = rows) -> Any:
+            return sum(getattr(r, name) for r in rows)
+
+        histogram = Histogram([sum(c) for c in zip(*(r.duration_hist for r in rows), strict=True)],
+                              [sum(s) for s in zip(*(r.duration_hist_sum for r in rows),
+                                                   strict=True)])
+        out[day] = (DayRuns(day, total("queued"), total("processing"), total("completed"),
+                            total("failed"), total("files_modified"), histogram,
+                            total("duration_sum"), total("bitbucket_calls"),
+                            total("bitbucket_errors")),
+                    LlmSums(*(total(f"llm_{name}") for name in LLM_FIELDS)))
+    return out
+
+
 def _open_days(conn: Connection, state: RollupState,
                since: date | None) -> dict[date, tuple[DayRuns, LlmSums]]:
     """Per day after the rolled-up days: their rolled-up hours plus the live rows after."""
     lo = _after_days(state, since)
     live_from = max(lo, state.hours_until or lo)
-    runs: dict[date, DayRuns] = {}
-    llm: dict[date, list[LlmSums | LlmGroup]] = {}
-    for h in conn.execute(_HOURS, {"lo": lo, "hi": live_from}):
-        day = h.hour.astimezone(UTC).date()
-        runs.setdefault(day, DayRuns(day)).add(DayRuns(
-            day, h.queued, h.processing, h.completed, h.failed, h.files_modified,
-            Histogram.from_arrays(h.duration_hist, h.duration_hist_sum), h.duration_sum,
-            h.bitbucket_calls, h.bitbucket_errors))
-        llm.setdefault(day, []).append(_llm(h))
+    out = _hours(conn, lo, live_from) if live_from > lo else {}
     live, groups = aggregate(conn, lo=live_from, hi=_horizon(), per="day")
-    for day, r in live.items():
-        runs.setdefault(day, DayRuns(day)).add(r)
+    llm: dict[date, list[LlmGroup]] = {}
     for group in groups:
         llm.setdefault(group.day, []).append(group)
-    return {day: (runs.get(day) or DayRuns(day), LlmSums.of(llm.get(day, [])))
-            for day in runs.keys() | llm.keys()}
+    for day in live.keys() | llm.keys():
+        runs, sums = out.get(day) or (DayRuns(day), LlmSums())
+        runs.add(live.get(day) or DayRuns(day))
+        out[day] = runs, LlmSums.of([sums, *llm.get(day, [])])
+    return out
 
 
-def totals(engine: Engine, *, since: date | None,
-           use_rollup: bool = True) -> tuple[DayRuns, LlmSums]:
+def totals(engine: Engine, *, since: date | None, use_rollup: bool = True,
+           refresh: Refresh | None = None) -> tuple[DayRuns, LlmSums]:
     """Runs (as one pseudo-day, dated today) and LLM calls from `since` on, summed."""
-    with _snapshot(engine) as conn:
-        state = _state(conn, use_rollup)
-        runs, llm = DayRuns(clock.today()), [LlmSums()]
-        if state.done is not None:
-            days = {"first_day": since or EARLIEST.date(), "through": state.done}
-            r = conn.execute(_CLOSED_SUMS, days).one()
-            runs = DayRuns(runs.day, int(r.queued), int(r.processing), int(r.completed),
-                           int(r.failed), int(r.files_modified),
-                           _histogram_of(conn, since, state.done), r.duration_sum,
-                           int(r.bitbucket_calls), int(r.bitbucket_errors))
-            llm = [_llm(r)]
-        for day_runs, day_llm in _open_days(conn, state, since).values():
-            runs.add(day_runs)
-            llm.append(day_llm)
+    return _read(engine, use_rollup, refresh, lambda conn, state: _totals(conn, state, since))
+
+
+def _totals(conn: Connection, state: RollupState, since: date | None) -> tuple[DayRuns, LlmSums]:
+    runs, llm = DayRuns(clock.today()), [LlmSums()]
+    if state.done is not None:
+        days = {"first_day": since or EARLIEST.date(), "through": state.done}
+        r = conn.execute(_CLOSED_SUMS, days).one()
+        runs = DayRuns(runs.day, int(r.queued), int(r.processing), int(r.completed),
+                       int(r.failed), int(r.files_modified),
+                       _histogram_of(conn, since, state.done), r.duration_sum,
+                       int(r.bitbucket_calls), int(r.bitbucket_errors))
+        llm = [_llm(r)]
+    for day_runs, day_llm in _open_days(conn, state, since).values():
+        runs.add(day_runs)
+        llm.append(day_llm)
     return runs, LlmSums.of(llm)
 
 
@@ -163,32 +193,36 @@ def total_figures(engine: Engine, *, since: date | None,
                     for (model, call_type), g in by_model.items()]
 
 
-def day_figures(engine: Engine, *, since: date,
-                use_rollup: bool = True) -> dict[date, DayFigures]:
+def day_figures(engine: Engine, *, since: date, use_rollup: bool = True,
+                refresh: Refresh | None = None) -> dict[date, DayFigures]:
     """Each day from `since` on that has any figure: closed days as rolled up, later days
     from their rolled-up hours and live rows."""
-    with _snapshot(engine) as conn:
-        state = _state(conn, use_rollup)
-        out = {}
-        if state.done is not None:
-            for r in conn.execute(_CLOSED_DAYS, {"first_day": since, "through": state.done}):
-                out[r.day] = DayFigures(
-                    r.day, r.queued, r.processing, r.completed, r.failed, r.files_modified,
-                    r.duration_count, r.duration_sum, r.p50_seconds, r.p95_seconds, _llm(r))
-        open_days = _open_days(conn, state, since)
-    out.update((day, DayFigures.of(runs, llm)) for day, (runs, llm) in open_days.items())
+    return _read(engine, use_rollup, refresh, lambda conn, state: _days(conn, state, since))
+
+
+def _days(conn: Connection, state: RollupState, since: date) -> dict[date, DayFigures]:
+    out = {}
+    if state.done is not None and since <= state.done:
+        for r in conn.execute(_CLOSED_DAYS, {"first_day": since, "through": state.done}):
+            out[r.day] = DayFigures(
+                r.day, r.queued, r.processing, r.completed, r.failed, r.files_modified,
+                r.duration_count, r.duration_sum, r.p50_seconds, r.p95_seconds,
+                LlmSums(*r[10:]))  # the llm_* columns, in LlmSums' order
+    out.update((day, DayFigures.of(runs, llm))
+               for day, (runs, llm) in _open_days(conn, state, since).items())
     return out
 
 
-def llm_groups(engine: Engine, *, since: date | None,
-               use_rollup: bool = True) -> list[LlmGroup]:
+def llm_groups(engine: Engine, *, since: date | None, use_rollup: bool = True,
+               refresh: Refresh | None = None) -> list[LlmGroup]:
     """LLM calls per UTC day, model and call type from `since` on."""
-    with _snapshot(engine) as conn:
-        state = _state(conn, use_rollup)
+    def read(conn: Connection, state: RollupState) -> list[LlmGroup]:
         rows = conn.execute(_LLM_GROUPS, {
             "first_day": since or EARLIEST.date(), "through": state.done,
             "since": _after_days(state, since), "until": _horizon()})
         return [LlmGroup(r.day, r.model, r.call_type, *_sums(r)) for r in rows]
+
+    return _read(engine, use_rollup, refresh, read)
 
 
 def iter_days(first: date, last: date) -> Iterable[date]:
