@@ -171,10 +171,10 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def aggregate(conn: Connection, *, lo: datetime, hi: datetime,
-              per: Literal["day", "hour"]) -> tuple[dict[date, DayRuns], list[LlmGroup]]:
+def aggregate(conn: Connection, *, lo: datetime, hi: datetime, per: Literal["day", "hour"],
+              git_host: bool = True) -> tuple[dict[date, DayRuns], list[LlmGroup]]:
     """Figures of the rows in [lo, hi) per UTC day, or per UTC hour (`per="hour"`: the keys
-    are the hours' starts), as the rollup writes them."""
+    are the hours' starts), as the rollup writes them; git-host calls unless not `git_host`."""
     runs_q, durations_q, bitbucket_q, llm_q = BY_HOUR if per == "hour" else BY_DAY
     params = {"since": lo, "until": hi}
     out: dict[date, DayRuns] = {}
@@ -183,17 +183,22 @@ def aggregate(conn: Connection, *, lo: datetime, hi: datetime,
                                int(row.files_modified), Histogram(), row.duration_sum)
     for row in conn.execute(durations_q, params):
         out.setdefault(row.day, DayRuns(row.day)).durations.put(row.bucket, row.n, row.total)
-    for row in conn.execute(bitbucket_q, params):
+    for row in conn.execute(bitbucket_q, params) if git_host else ():
         agg = out.setdefault(row.day, DayRuns(row.day))
         agg.bitbucket_calls, agg.bitbucket_errors = row.calls, row.errors
     return out, [LlmGroup(*row) for row in conn.execute(llm_q, params)]
 
 
-def histogram_through(conn: Connection, day: date) -> Histogram:
-    """The durations of every rolled-up day through `day`, summed (empty before the first)."""
-    row = conn.execute(text("SELECT duration_cum, duration_cum_sum FROM stats_daily "
-                            "WHERE day = :day"), {"day": day}).one_or_none()
-    return Histogram.from_arrays(*row) if row else Histogram()
+_CUMULATIVE = text("SELECT day, duration_cum, duration_cum_sum FROM stats_daily "
+                   "WHERE day = ANY(:days)")
+
+
+def histograms_through(conn: Connection, *days: date) -> list[Histogram]:
+    """For each of `days`, the durations of every rolled-up day through it, summed (empty
+    before the first), in one query."""
+    found = {day: Histogram.from_arrays(counts, sums)
+             for day, counts, sums in conn.execute(_CUMULATIVE, {"days": list(days)})}
+    return [found.get(day) or Histogram() for day in days]
 
 
 _ROLLUP_STATE = text("""

@@ -28,7 +28,7 @@ from db.stats_figures import (
     LlmSums,
     RollupState,
     aggregate,
-    histogram_through,
+    histograms_through,
     midnight,
 )
 
@@ -116,7 +116,7 @@ def _write_days(conn: Connection, start: date, end: date) -> None:
     lo, hi = midnight(start), midnight(end + timedelta(days=1))
     runs, groups = aggregate(conn, lo=lo, hi=hi, per="day")
     llm = _llm_by_key(groups)
-    cumulative = histogram_through(conn, start - timedelta(days=1))
+    cumulative, = histograms_through(conn, start - timedelta(days=1))
     rows = []
     for day in (start + timedelta(days=i) for i in range((end - start).days + 1)):
         agg, sums = runs.get(day) or DayRuns(day), llm.get(day, LlmSums())

@@ -28,7 +28,7 @@ from db.stats_figures import (
     LlmSums,
     RollupState,
     aggregate,
-    histogram_through,
+    histograms_through,
     midnight,
 )
 from db.stats_refresh import behind
@@ -114,10 +114,9 @@ def _histogram_of(conn: Connection, since: date | None, through: date) -> Histog
     `through` less the one through the day before `since`."""
     if since is not None and since > through:
         return Histogram()
-    total = histogram_through(conn, through)
     if since is None:
-        return total
-    before = histogram_through(conn, since - timedelta(days=1))
+        return histograms_through(conn, through)[0]
+    total, before = histograms_through(conn, through, since - timedelta(days=1))
     return Histogram([a - b for a, b in zip(total.counts, before.counts, strict=True)],
                      [a - b for a, b in zip(total.sums, before.sums, strict=True)])
 
@@ -143,13 +142,14 @@ def _hours(conn: Connection, lo: datetime, hi: datetime) -> dict[date, tuple[Day
     return out
 
 
-def _open_days(conn: Connection, state: RollupState,
-               since: date | None) -> dict[date, tuple[DayRuns, LlmSums]]:
-    """Per day after the rolled-up days: their rolled-up hours plus the live rows after."""
+def _open_days(conn: Connection, state: RollupState, since: date | None, *,
+               git_host: bool = True) -> dict[date, tuple[DayRuns, LlmSums]]:
+    """Per day after the rolled-up days: their rolled-up hours plus the live rows after
+    (git-host calls unless not `git_host`: /stats/daily shows none)."""
     lo = _after_days(state, since)
     live_from = max(lo, state.hours_until or lo)
     out = _hours(conn, lo, live_from) if live_from > lo else {}
-    live, groups = aggregate(conn, lo=live_from, hi=_horizon(), per="day")
+    live, groups = aggregate(conn, lo=live_from, hi=_horizon(), per="day", git_host=git_host)
     llm: dict[date, list[LlmGroup]] = {}
     for group in groups:
         llm.setdefault(group.day, []).append(group)
@@ -209,7 +209,7 @@ def _days(conn: Connection, state: RollupState, since: date) -> dict[date, DayFi
                 r.duration_count, r.duration_sum, r.p50_seconds, r.p95_seconds,
                 LlmSums(*r[10:]))  # the llm_* columns, in LlmSums' order
     out.update((day, DayFigures.of(runs, llm))
-               for day, (runs, llm) in _open_days(conn, state, since).items())
+               for day, (runs, llm) in _open_days(conn, state, since, git_host=False).items())
     return out
 
 
