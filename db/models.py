@@ -518,8 +518,9 @@ class StatsGitHourly(Base):
 
 
 class StatsHourly(Base):
-    """One closed UTC hour of a day not rolled up yet (normally today), as `stats_daily` has
-    its days, so /stats reads today's closed hours instead of their rows. Its rows go when
+    """One closed UTC hour of a day not rolled up yet (normally today), holding that day's
+    figures from midnight through the end of the hour (as `stats_daily` has its days), so
+    /stats reads one row for today's closed hours instead of their rows. Its rows go when
     their day is rolled up."""
 
     __tablename__ = "stats_hourly"

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import Connection, Row, TextClause, text
 
 from db.duration_histogram import Histogram, bucket_sql
 
@@ -187,6 +187,15 @@ def aggregate(conn: Connection, *, lo: datetime, hi: datetime, per: Literal["day
         agg = out.setdefault(row.day, DayRuns(row.day))
         agg.bitbucket_calls, agg.bitbucket_errors = row.calls, row.errors
     return out, [LlmGroup(*row) for row in conn.execute(llm_q, params)]
+
+
+def hour_figures(row: Row[Any]) -> tuple[DayRuns, LlmSums]:
+    """A `stats_hourly` row: its day's figures from midnight through the end of its hour."""
+    return (DayRuns(row.hour.astimezone(UTC).date(), row.queued, row.processing, row.completed,
+                    row.failed, row.files_modified,
+                    Histogram.from_arrays(row.duration_hist, row.duration_hist_sum),
+                    row.duration_sum, row.bitbucket_calls, row.bitbucket_errors),
+            LlmSums(*(getattr(row, f"llm_{name}") for name in LLM_FIELDS)))
 
 
 _CUMULATIVE = text("SELECT day, duration_cum, duration_cum_sum FROM stats_daily "

@@ -4,10 +4,11 @@ hours after them into `stats_hourly`.
 A day is closed once it is over (with a 10-minute grace for transactions that began before
 midnight) and no run created on it is still queued or processing: after that nothing in the
 schema changes its figures, so its rows are written once and never updated. An hour closes
-the same way, 10 minutes after its end if no run created in it or before is still active. Hourly
-rows cover only the days not rolled up yet (normally today) and go when their day is rolled
-up. Rolling up is idempotent and incremental: it starts after the newest rolled-up day (or
-hour) and stops before the first one that is not closed.
+the same way, 10 minutes after its end if no run created in it or before is still active.
+Hourly rows cover only the days not rolled up yet (normally today), each holding its day's
+figures from midnight through its hour, and go when their day is rolled up. Rolling up is
+idempotent and incremental: it starts after the newest rolled-up day (or hour) and stops
+before the first one that is not closed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from db.stats_figures import (
     RollupState,
     aggregate,
     histograms_through,
+    hour_figures,
     midnight,
 )
 
@@ -133,7 +135,8 @@ def _write_days(conn: Connection, start: date, end: date) -> None:
 
 
 def _write_hours(conn: Connection, state: RollupState) -> None:
-    """Insert rollup rows for every closed hour after the rolled-up days and hours."""
+    """Insert a row for every closed hour after the rolled-up days and hours, holding its day's
+    figures from midnight through that hour (so a read takes one row per day, not 24)."""
     lo, hi = _hours_from(state), closed_hours_until(state)
     if lo is None or lo >= hi:
         return
@@ -141,9 +144,22 @@ def _write_hours(conn: Connection, state: RollupState) -> None:
         conn.execute(text("DELETE FROM stats_hourly"))
     runs, groups = aggregate(conn, lo=lo, hi=hi, per="hour")
     llm = _llm_by_key(groups)
-    hours = [lo + i * HOUR for i in range((hi - lo) // HOUR)]
-    conn.execute(insert(StatsHourly), [
-        _row(runs.get(h) or DayRuns(h), llm.get(h, LlmSums()), "hour") for h in hours])
+    so_far, llm_so_far = _day_so_far(conn, lo)
+    rows = []
+    for hour in (lo + i * HOUR for i in range((hi - lo) // HOUR)):
+        if hour == midnight(hour.date()):
+            so_far, llm_so_far = DayRuns(hour.date()), LlmSums()
+        so_far.add(runs.get(hour) or DayRuns(hour))
+        llm_so_far = LlmSums.of([llm_so_far, llm.get(hour, LlmSums())])
+        rows.append(_row(so_far, llm_so_far, "hour") | {"hour": hour})
+    conn.execute(insert(StatsHourly), rows)
+
+
+def _day_so_far(conn: Connection, hour: datetime) -> tuple[DayRuns, LlmSums]:
+    """The figures of `hour`'s day before it, from the hourly row of the hour before."""
+    row = conn.execute(text("SELECT * FROM stats_hourly WHERE hour = :hour"),
+                       {"hour": hour - HOUR}).one_or_none()
+    return hour_figures(row) if row else (DayRuns(hour.date()), LlmSums())
 
 
 def _llm_by_key(groups: list[LlmGroup]) -> dict[date, LlmSums]:
@@ -158,8 +174,8 @@ def _row(agg: DayRuns, llm: LlmSums, key: str) -> dict[str, object]:
         key: agg.day, "queued": agg.queued, "processing": agg.processing,
         "completed": agg.completed, "failed": agg.failed,
         "files_modified": agg.files_modified, "duration_count": agg.durations.n,
-        "duration_sum": agg.duration_sum, "duration_hist": agg.durations.counts,
-        "duration_hist_sum": agg.durations.sums, "bitbucket_calls": agg.bitbucket_calls,
+        "duration_sum": agg.duration_sum, "duration_hist": list(agg.durations.counts),
+        "duration_hist_sum": list(agg.durations.sums), "bitbucket_calls": agg.bitbucket_calls,
         "bitbucket_errors": agg.bitbucket_errors,
         **{f"llm_{name}": getattr(llm, name) for name in LLM_FIELDS},
     }

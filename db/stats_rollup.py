@@ -2,7 +2,8 @@
 
 A window's figures come from three parts, read in one snapshot: the rolled-up days in it (one
 narrow `stats_daily` row each, or their sums for a total), the rolled-up hours of the days
-after them (`stats_hourly`, normally today's), then the rows after the last rolled-up hour,
+after them (`stats_hourly`, normally today's: one row per day, its last hour's, holds the
+day so far), then the rows after the last rolled-up hour,
 aggregated live by the rollup's own queries (normally the last hour or so). So a request reads
 tens of rows and plans a few small queries, whatever the size of the history. Per model and
 call type there is no hourly rollup: those figures read live rows from the first day not
@@ -29,6 +30,7 @@ from db.stats_figures import (
     RollupState,
     aggregate,
     histograms_through,
+    hour_figures,
     midnight,
 )
 from db.stats_refresh import behind
@@ -51,7 +53,9 @@ SELECT {", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in (
     "queued", "processing", "completed", "failed", "files_modified", "duration_sum",
     "bitbucket_calls", "bitbucket_errors", *(f"llm_{name}" for name in LLM_FIELDS)))}
 FROM stats_daily WHERE {_IN_DAYS}""")
-_HOURS = text("SELECT * FROM stats_hourly WHERE hour >= :lo AND hour < :hi ORDER BY hour")
+_HOURS = text("""
+SELECT DISTINCT ON ((hour AT TIME ZONE 'UTC')::date) * FROM stats_hourly
+WHERE hour >= :lo AND hour < :hi ORDER BY (hour AT TIME ZONE 'UTC')::date, hour DESC""")
 _LLM_GROUPS = text(f"""
 WITH parts AS (
     SELECT day, model, call_type, {", ".join(LLM_FIELDS)} FROM stats_llm_daily
@@ -122,24 +126,9 @@ def _histogram_of(conn: Connection, since: date | None, through: date) -> Histog
 
 
 def _hours(conn: Connection, lo: datetime, hi: datetime) -> dict[date, tuple[DayRuns, LlmSums]]:
-    """The rolled-up hours in [lo, hi), summed per day."""
-    by_day: dict[date, list[Row[Any]]] = {}
-    for h in conn.execute(_HOURS, {"lo": lo, "hi": hi}):
-        by_day.setdefault(h.hour.astimezone(UTC).date(), []).append(h)
-    out = {}
-    for day, rows in by_day.items():
-        def total(name: str, rows: list[Row[Any]] = rows) -> Any:
-            return sum(getattr(r, name) for r in rows)
-
-        histogram = Histogram([sum(c) for c in zip(*(r.duration_hist for r in rows), strict=True)],
-                              [sum(s) for s in zip(*(r.duration_hist_sum for r in rows),
-                                                   strict=True)])
-        out[day] = (DayRuns(day, total("queued"), total("processing"), total("completed"),
-                            total("failed"), total("files_modified"), histogram,
-                            total("duration_sum"), total("bitbucket_calls"),
-                            total("bitbucket_errors")),
-                    LlmSums(*(total(f"llm_{name}") for name in LLM_FIELDS)))
-    return out
+    """Each day's figures through its last rolled-up hour in [lo, hi): that hour's row."""
+    return {runs.day: (runs, llm)
+            for runs, llm in map(hour_figures, conn.execute(_HOURS, {"lo": lo, "hi": hi}))}
 
 
 def _open_days(conn: Connection, state: RollupState, since: date | None, *,

@@ -263,6 +263,7 @@ class TestTheHourlyRollupOfToday:
         with clock.frozen_at(datetime.combine(today(), time(13, 10), tzinfo=UTC)):
             assert client.get("/stats", params={"days": 1}).json()["runs"]["total"] == 4
             assert _hours(engine) == list(range(13))
+            assert _figures(client) == _live(engine)  # the 12:00 row continues the 11:00 one
 
     def test_a_run_still_active_stops_the_hours_at_the_hour_it_was_created(
         self, client: TestClient, engine: Engine
