@@ -232,4 +232,5 @@ class RollupState:
         done, first, last, first_active = conn.execute(_ROLLUP_STATE).one()
         # hourly rows count only where they continue the days (after a rebuild they may not)
         joined = done is not None and first == midnight(done + timedelta(days=1))
-        return cls(done, last + HOUR if joined else None, first_active)
+        # in UTC whatever the session's time zone: hours are cut and dated by UTC midnights
+        return cls(done, (last + HOUR).astimezone(UTC) if joined else None, first_active)

@@ -16,6 +16,7 @@ from db import stats
 from db.duration_histogram import RELATIVE_RESOLUTION
 from db.models import BitbucketApiHistory, IssueProcessingHistory
 from db.stats_rollup import rolled_through
+from tasks.runtime import current_runtime
 from tests.api.dataset import add_api_call, add_call, add_run, seed_known, today
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
@@ -328,3 +329,26 @@ class TestWindowsOverTheRollupMatchTheLivePath:
             rolled = stats.overview(engine, days=days).model_dump(mode="json")
             assert rolled == stats.overview(engine, days=days, use_rollup=False).model_dump(
                 mode="json"), days
+
+    def test_a_database_in_another_time_zone_cuts_the_same_utc_hours_and_days(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        with engine.connect() as conn:
+            database = conn.execute(text("SELECT current_database()")).scalar_one()
+        with engine.begin() as conn:  # its sessions see the early UTC hours as yesterday
+            conn.execute(text(f'ALTER DATABASE "{database}" SET timezone = '
+                              "'America/Los_Angeles'"))
+        for pooled in (engine, current_runtime().engine):
+            pooled.dispose()  # new sessions take the database's time zone
+        try:
+            _seed_today(engine)
+            with clock.frozen_at(datetime.combine(today(), time(6, 30), tzinfo=UTC)):
+                rolled = _figures(client)  # hours 0-5 closed
+                assert _hours(engine) == list(range(6))
+                assert rolled == _live(engine)
+                assert rolled[2]["items"][0]["runs"] == 4
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER DATABASE "{database}" RESET timezone'))
+            for pooled in (engine, current_runtime().engine):
+                pooled.dispose()
