@@ -9,6 +9,7 @@ INSERT later, after work (or money) was spent.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,14 +33,17 @@ def check_text(value: str, where: str = "text") -> str:
 
 
 def check_json(value: Any, where: str = "body", max_depth: int = MAX_JSON_DEPTH) -> None:
-    """Every key and string of a decoded JSON value is storable, and it nests at most
-    `max_depth` levels. Iterative, so a hostile depth cannot exhaust the stack."""
+    """Every key and string of a decoded JSON value is storable, every number finite (`jsonb`
+    has no NaN or Infinity, which `json.loads` reads from `NaN` or `1e400`), and it nests at
+    most `max_depth` levels. Iterative, so a hostile depth cannot exhaust the stack."""
     stack: list[tuple[Any, str, int]] = [(value, where, 1)]
     while stack:
         item, path, depth = stack.pop()
         if isinstance(item, str):
             check_text(item, path)
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            raise UnstorableInput(f"{path} is not a finite number")
         if not isinstance(item, dict | list):
             continue
         if depth > max_depth:

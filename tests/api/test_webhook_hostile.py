@@ -92,6 +92,8 @@ HOSTILE = {
     "ADF nested 400 levels": issue(description=nested_adf(400)),
     "JSON nested 50,000 levels": b"[" * 50_000 + b"]" * 50_000,
     "labels as a string": issue(labels="sdb"),
+    "a number beyond a double": issue(customfield_2="N").replace(b'"N"', b"1e400"),
+    "NaN in an unread field": issue(customfield_2="N").replace(b'"N"', b"NaN"),
 }
 
 
