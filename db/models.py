@@ -57,6 +57,7 @@ FILE_ACTIONS = ("modified", "created", "deleted")
 FILE_OUTCOMES = ("applied", "unchanged", "failed")
 LLM_CALL_TYPES = ("spec_conversion", "code_diff", "new_file", "other")
 API_METHODS = ("GET", "POST", "PUT", "DELETE")
+DELIVERY_OUTCOMES = ("queued", "accepted", "duplicate", "ignored", "rejected", "failed")
 PARTITIONED_TABLES = ("file_modification_history", "llm_call_history", "bitbucket_api_history")
 
 
@@ -269,16 +270,19 @@ class LlmResponseCache(Base):
 
 
 class WebhookDelivery(Base):
-    """One webhook request, accepted or not; the delivery id dedupes Jira's retries."""
+    """One webhook request, accepted or not; the delivery id dedupes Jira's retries.
+
+    An accepted delivery is also an outbox entry: the run to start is written with the row
+    (`queued`) before the 202, and the hand-off loop records its flow run (`accepted`).
+    `handoff_due_at` is when a loop may next try it: a claim moves it forward by a lease, a
+    failed attempt by the backoff."""
 
     __tablename__ = "webhook_delivery"
     __table_args__ = (
-        CheckConstraint(
-            _in("outcome", ("accepted", "duplicate", "ignored", "rejected", "failed")),
-            name="check_outcome",
-        ),
+        CheckConstraint(_in("outcome", DELIVERY_OUTCOMES), name="check_outcome"),
         Index("idx_wd_received_at", "received_at"),
         Index("idx_wd_issue_key", "issue_key"),
+        Index("idx_wd_handoff_due", "handoff_due_at", postgresql_where=text("outcome = 'queued'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -291,6 +295,14 @@ class WebhookDelivery(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     body_sha256: Mapped[str | None] = mapped_column(String(64))
     flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    deployment: Mapped[str | None] = mapped_column(String(200))
+    run_parameters: Mapped[dict[str, Any] | None]
+    run_tags: Mapped[list[str] | None] = mapped_column(ARRAY(String(100)))
+    idempotency_key: Mapped[str | None] = mapped_column(Text)
+    handoff_due_at: Mapped[datetime | None]
+    handoff_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    handoff_error: Mapped[str | None] = mapped_column(Text)
+    handed_off_at: Mapped[datetime | None]
 
 
 class MaintenanceRun(Base):

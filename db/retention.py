@@ -111,7 +111,8 @@ DELETE FROM issue_processing_history WHERE id IN (
 
 DELETE_OLD_WEBHOOKS = """
 DELETE FROM webhook_delivery WHERE id IN (
-    SELECT id FROM webhook_delivery WHERE received_at < :cutoff LIMIT :batch)"""
+    SELECT id FROM webhook_delivery WHERE received_at < :cutoff AND outcome <> 'queued'
+    LIMIT :batch)"""  # a queued delivery is a run still to start, however old
 
 DELETE_EXPIRED_CACHE = """
 DELETE FROM llm_response_cache WHERE cache_key IN (

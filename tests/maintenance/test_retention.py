@@ -33,6 +33,8 @@ def seed(engine: Engine) -> dict[str, int]:
              "outcome": "accepted", "http_status": 202},
             {"delivery_id": "new", "received_at": NOW - timedelta(days=10),
              "outcome": "accepted", "http_status": 202},
+            {"delivery_id": "old but queued", "received_at": NOW - timedelta(days=100),
+             "outcome": "queued", "http_status": 202},  # a run still to start
         ])
         conn.execute(insert(LlmResponseCache), [
             {"cache_key": key, "model": "m", "call_type": "code_diff", "response": {},
@@ -80,7 +82,8 @@ class TestCleanupRetention:
         assert content_of(engine, ids["stale_file"]) is None
         assert content_of(engine, ids["active_file"]) is not None
         assert content_of(engine, ids["recent_file"]) is not None
-        assert {r for (r,) in _all(engine, WebhookDelivery.delivery_id)} == {"new"}
+        assert {r for (r,) in _all(engine, WebhookDelivery.delivery_id)} == {
+            "new", "old but queued"}
         assert {r for (r,) in _all(engine, LlmResponseCache.cache_key)} == {"fresh"}
         assert figures["rows"]["file contents stripped"] == 1
         assert figures["rows"]["issue_processing_history"] == 1
