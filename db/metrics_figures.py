@@ -1,6 +1,7 @@
 """The figures behind GET /metrics, read at scrape time from PostgreSQL so that runs executed by
 any worker count: totals from the stats rollup plus live rows (cheap at any history size),
-today's git-host calls and webhook deliveries from indexed rows, and today's budget ledger.
+today's git-host calls and webhook deliveries from indexed rows, today's budget ledger, and
+the webhook backlog (deliveries not handed to Prefect yet).
 
 Webhook deliveries are a figure of the day, not a total: retention deletes their rows (the
 rollup keeps no count of them), and a total that shrinks reads to Prometheus as a reset.
@@ -19,6 +20,7 @@ from db.duration_histogram import Histogram, merged
 from db.llm_budget import DayLedger, day_ledger
 from db.models import BitbucketApiHistory, WebhookDelivery
 from db.stats_rollup import LlmGroup, midnight, total_figures
+from db.webhook_outbox import Backlog, backlog
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class MetricFigures:
     webhook_deliveries_today: dict[str, int]  # outcome -> deliveries
     git_host_today: dict[str, int]  # status class -> calls
     ledger: DayLedger
+    webhook_backlog: Backlog
 
 
 def _llm_by_model(groups: list[LlmGroup]) -> dict[tuple[str, str], LlmGroup]:
@@ -76,4 +79,4 @@ def metric_figures(engine: Engine) -> MetricFigures:
         durations=merged(r.durations for r in runs),
         duration_sum=sum((r.duration_sum for r in runs), Decimal(0)),
         llm=_llm_by_model(llm), webhook_deliveries_today=deliveries, git_host_today=git_host,
-        ledger=day_ledger(engine, today))
+        ledger=day_ledger(engine, today), webhook_backlog=backlog(engine))

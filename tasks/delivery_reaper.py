@@ -1,9 +1,12 @@
 """Give every accepted webhook delivery a history row, even when its flow run never made one.
 
-The flow opens the row when it claims the issue. A run that crashes before that (its worker
-could not enter the checkout, its process was killed while pending, Jira could not be read)
-leaves the delivery answered "accepted" and nothing in `/history`. Once such a run has ended,
-the reaper writes the row as `failed`, with the run's end state and message.
+A delivery is `accepted` once the hand-off loop has created its flow run (before that it is
+`queued`, waiting in the outbox, and has no run to judge). The flow opens the history row when
+it claims the issue. A run that crashes before that (its worker could not enter the checkout,
+its process was killed while pending, Jira could not be read) leaves the delivery `accepted`
+and nothing in `/history`. Once such a run has ended, the reaper writes the row as `failed`,
+with the run's end state and message. The look-back counts from the hand-off, so a delivery
+that waited long in the outbox is still seen.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Exists, exists, select
+from sqlalchemy import Engine, Exists, exists, func, select
 
 from base import clock
 from db import issue_runs
@@ -56,7 +59,8 @@ def settle_unrecorded_deliveries(engine: Engine) -> list[int]:
             .where(WebhookDelivery.outcome == "accepted",
                    WebhookDelivery.flow_run_id.is_not(None),
                    WebhookDelivery.issue_key.is_not(None),
-                   WebhookDelivery.received_at >= now - LOOK_BACK,
+                   func.coalesce(WebhookDelivery.handed_off_at,
+                                 WebhookDelivery.received_at) >= now - LOOK_BACK,
                    ~_has_history(WebhookDelivery.flow_run_id))
             .distinct()).all()
     written = []

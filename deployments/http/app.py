@@ -18,26 +18,31 @@ from deployments.http import (
     stats,
     webhook,
 )
+from deployments.http.deps import engine_dep
 from deployments.http.errors import register_error_handlers
 from deployments.http.handoff import REVISE_DEPLOYMENT, FlowRunHandoff
+from deployments.http.handoff_loop import HandoffLoop
 from tasks.runtime import current_runtime
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One Prefect client per webhook's deployment while the app runs, made ready at start
-    when a Prefect API is configured (without one there is nothing to hand off to)."""
+    when a Prefect API is configured (without one there is nothing to hand off to), and the
+    hand-off loop that uses them. The loop starts with whatever an earlier process left."""
     budget = current_runtime().settings.webhook_handoff_seconds
-    app.state.handoff = FlowRunHandoff(budget)
-    app.state.revise_handoff = FlowRunHandoff(budget, deployment=REVISE_DEPLOYMENT)
+    handoffs = [FlowRunHandoff(budget), FlowRunHandoff(budget, deployment=REVISE_DEPLOYMENT)]
     if PREFECT_API_URL.value():
-        await app.state.handoff.prepare()
-        await app.state.revise_handoff.prepare()
+        for handoff in handoffs:
+            await handoff.prepare()
+    app.state.handoff_loop = HandoffLoop(handoffs, engine_dep)
+    app.state.handoff_loop.start()
     try:
         yield
     finally:
-        await app.state.handoff.aclose()
-        await app.state.revise_handoff.aclose()
+        await app.state.handoff_loop.stop()
+        for handoff in handoffs:
+            await handoff.aclose()
 
 
 def create_app() -> FastAPI:

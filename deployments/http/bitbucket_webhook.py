@@ -1,5 +1,6 @@
 """POST /webhooks/bitbucket: a review comment on a PR the agent opened starts a
-revise-pull-request run. Verified (X-Hub-Signature with BITBUCKET_WEBHOOK_SECRET), deduped by
+revise-pull-request run, queued in the same outbox as the Jira webhook's runs (the hand-off
+loop starts it). Verified (X-Hub-Signature with BITBUCKET_WEBHOOK_SECRET), deduped by
 X-Request-UUID, and recorded in `webhook_delivery` like the Jira webhook; the body is never
 logged. What the edge can tell without a call to Bitbucket is ignored here (202): other
 events, another repository, a comment that does not address the agent, the agent's own
@@ -9,7 +10,6 @@ comments, a PR the agent did not open. The run judges the rest (author, scope, b
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,16 +17,16 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from base.errors import InvalidResponse
-from base.prefect_ui import flow_run_url
 from base.settings import Settings
 from db import issue_runs
-from db import webhook_deliveries as deliveries
-from deployments.http.deps import EngineDep, SettingsDep
-from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
+from db.webhook_deliveries import RunRequest
+from deployments.http.deps import EngineSourceDep, HandoffLoopDep, SettingsDep
+from deployments.http.handoff import REVISE_DEPLOYMENT
+from deployments.http.webhook_accept import accept
 from deployments.http.webhook_body import (
+    ACCEPTED,
     Refusal,
     WebhookAnswer,
-    answer,
     is_json,
     json_object,
     read_capped,
@@ -39,7 +39,6 @@ from integrations.bitbucket_events import (
     parse_comment_created,
 )
 
-logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
 EVENT = "pullrequest:comment_created"
 MAX_REQUEST_UUID = 255
@@ -70,10 +69,13 @@ def _ignored(settings: Settings, comment: ReviewComment) -> str | None:
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
-    200: "a redelivery: the same flow run", 400: "not JSON, or no valid X-Request-UUID",
+    202: ACCEPTED,
+    200: "duplicate: a request UUID seen before; its flow run once handed off, never a second",
+    400: "not JSON, or no valid X-Request-UUID",
     401: "missing or wrong signature", 408: "the body did not arrive in time",
     413: "body over WEBHOOK_MAX_BYTES", 415: "not application/json",
-    422: "not shaped as Bitbucket sends it", 503: "Prefect did not take the run; retry later",
+    422: "not shaped as Bitbucket sends it",
+    503: "the database did not take the delivery; nothing accepted, retry later",
 }.items()}
 _BODY = {"requestBody": {"required": True, "description": (
     "A Bitbucket Cloud `pullrequest:comment_created` body, signed (X-Hub-Signature)"),
@@ -82,9 +84,9 @@ _BODY = {"requestBody": {"required": True, "description": (
 
 @router.post("/webhooks/bitbucket", status_code=202, response_model=WebhookAnswer,
              responses=_RESPONSES, openapi_extra=_BODY)
-async def bitbucket_webhook(request: Request, settings: SettingsDep,
-                            engine: EngineDep) -> JSONResponse:
-    """Receive a Bitbucket pull request comment and start its revision exactly once."""
+async def bitbucket_webhook(request: Request, settings: SettingsDep, engine: EngineSourceDep,
+                            loop: HandoffLoopDep) -> JSONResponse:
+    """Receive a Bitbucket pull request comment and queue its revision, exactly once."""
     facts: dict[str, Any] = {"delivery_id": None}
     try:
         delivery_id = request.headers.get("x-request-uuid")
@@ -113,45 +115,16 @@ async def bitbucket_webhook(request: Request, settings: SettingsDep,
         reason = _ignored(settings, comment)
         if reason:
             raise Refusal(202, "ignored", reason)
-        parent = await run_in_threadpool(issue_runs.run_for_pull_request, engine, comment.pr_url)
+        parent = await run_in_threadpool(
+            lambda: issue_runs.run_for_pull_request(engine(), comment.pr_url))
         if parent is None:
             raise Refusal(202, "ignored", f"pull request #{comment.pr_id} was not opened by "
                                            "sdb-agent")
         facts["issue_key"] = parent.issue_key
     except Refusal as refusal:
         return await refused(engine, refusal, facts, webhook="bitbucket")
-    return await _hand_off(engine, request.app.state.revise_handoff, comment, facts)
-
-
-async def _hand_off(engine: Any, handoff: FlowRunHandoff, comment: ReviewComment,
-                    facts: dict[str, Any]) -> JSONResponse:
-    """One flow run per comment (its idempotency key), one delivery row per request UUID."""
-    delivery_id, issue_key = facts["delivery_id"], facts["issue_key"]
-    row = await run_in_threadpool(lambda: deliveries.claim(
-        engine, delivery_id=delivery_id, event_type=EVENT, issue_key=issue_key,
-        body_sha256=facts["body_sha256"]))
-    if not row.first and row.outcome == "accepted" and row.flow_run_id is not None:
-        await run_in_threadpool(lambda: deliveries.record(
-            engine, outcome="duplicate", http_status=200, issue_key=issue_key,
-            reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
-            event_type=EVENT, body_sha256=facts["body_sha256"]))
-        return answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
-                       flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
-    key = f"bitbucket-comment:{comment.pr_url}#{comment.comment_id}"
-    try:
-        flow_run_id = await handoff.start({"comment": comment.model_dump()},
-                                          idempotency_key=key, tags=[issue_key.split("-")[0]])
-    except Exception as exc:  # any failure to hand off is one Bitbucket may retry, recorded
-        cause = str(exc) if isinstance(exc, HandoffUnavailable) else (
-            f"hand-off to Prefect failed ({type(exc).__name__})")
-        await run_in_threadpool(lambda: deliveries.settle(
-            engine, row.id, outcome="failed", http_status=503, flow_run_id=None, reason=cause))
-        logger.warning("bitbucket webhook %s: %s", delivery_id, cause)
-        return answer(503, status="unavailable", reason=cause, delivery_id=delivery_id)
-    await run_in_threadpool(lambda: deliveries.settle(
-        engine, row.id, outcome="accepted", http_status=202, flow_run_id=flow_run_id,
-        reason=None))
-    logger.info("bitbucket webhook %s: comment %s accepted as flow run %s", delivery_id,
-                comment.comment_id, flow_run_id)
-    return answer(202, status="accepted", flow_run_id=str(flow_run_id),
-                   flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)
+    # one flow run per comment (its idempotency key), one delivery row per request UUID
+    run = RunRequest(REVISE_DEPLOYMENT, {"comment": comment.model_dump(mode="json")},
+                     tags=[parent.issue_key.split("-")[0]],
+                     idempotency_key=f"bitbucket-comment:{comment.pr_url}#{comment.comment_id}")
+    return await accept(engine, loop, run, facts, webhook="bitbucket")

@@ -4,17 +4,22 @@ auth."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
 from base.settings import Settings
-from deployments.http.handoff import FlowRunHandoff
+from deployments.http.handoff_loop import HandoffLoop
 from tasks.runtime import current_runtime
 
+EngineSource = Callable[[], Engine]
 
-def settings_dep() -> Settings:
+
+async def settings_dep() -> Settings:
+    """Async: it does no I/O, and a plain function would cost each request a trip through the
+    thread pool."""
     return current_runtime().settings
 
 
@@ -22,15 +27,24 @@ def engine_dep() -> Engine:
     return current_runtime().engine
 
 
-def handoff_dep(request: Request) -> FlowRunHandoff:
-    """The app's one hand-off to Prefect, made in its lifespan."""
-    handoff: FlowRunHandoff = request.app.state.handoff
-    return handoff
+async def engine_source_dep() -> EngineSource:
+    """`engine_dep` itself, for routes that reach the database only in worker threads (the
+    webhooks): the engine is resolved there, since it may connect, and the request saves the
+    trip through the thread pool that resolving it as a plain dependency costs."""
+    return engine_dep
+
+
+async def handoff_loop_dep(request: Request) -> HandoffLoop:
+    """The app's one hand-off loop (to wake after a commit), made in its lifespan; async, as
+    a plain function dependency would cost the webhook a trip through the thread pool."""
+    loop: HandoffLoop = request.app.state.handoff_loop
+    return loop
 
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 EngineDep = Annotated[Engine, Depends(engine_dep)]
-HandoffDep = Annotated[FlowRunHandoff, Depends(handoff_dep)]
+EngineSourceDep = Annotated[EngineSource, Depends(engine_source_dep)]
+HandoffLoopDep = Annotated[HandoffLoop, Depends(handoff_loop_dep)]
 
 
 def require_api_token(settings: SettingsDep,

@@ -4,8 +4,8 @@ Flow runs execute in other processes (Prefect workers), so nothing is counted in
 a collector reads the figures from PostgreSQL at each scrape (`db/metrics_figures.py`), on a
 registry of its own. Totals are counters over all history: the rollup keeps the days that
 retention has deleted, so they never go down. What has no rollup (webhook deliveries, git-host
-calls by status class) and today's ledger are gauges of the UTC day. Same bearer token as the
-read API; 503 while the database is down.
+calls by status class) and today's ledger are gauges of the UTC day; the webhook backlog is a
+gauge of now. Same bearer token as the read API; 503 while the database is down.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import Engine
 
+from base import clock
 from db.duration_histogram import BASE_SECONDS, BUCKETS, PER_DECADE
 from db.metrics_figures import MetricFigures, metric_figures
 from deployments.http.deps import EngineDep, ReadAuth
@@ -112,6 +113,15 @@ def _traffic(figures: MetricFigures) -> Iterator[Metric]:
     for klass, n in sorted(figures.git_host_today.items()):
         git_host.add_metric([klass], n)
     yield git_host
+    backlog = figures.webhook_backlog
+    yield GaugeMetricFamily("sdb_agent_webhook_backlog",
+                            "Webhook deliveries accepted and not handed to Prefect yet",
+                            value=backlog.waiting)
+    oldest = backlog.oldest_received_at
+    yield GaugeMetricFamily("sdb_agent_webhook_backlog_oldest_seconds",
+                            "How long the oldest delivery not handed off has waited (0: none)",
+                            value=0.0 if oldest is None else
+                            max(0.0, (clock.now() - oldest).total_seconds()))
 
 
 def _budget(figures: MetricFigures) -> Iterator[Metric]:

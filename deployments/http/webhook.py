@@ -1,10 +1,10 @@
-"""POST /webhooks/jira: verify, filter, dedupe, and hand the issue to the process-issue
-deployment. Every request is recorded in `webhook_delivery`; the raw body is never logged."""
+"""POST /webhooks/jira: verify, filter, dedupe, and queue the issue for the process-issue
+deployment (the hand-off loop starts the run). Every request is recorded in
+`webhook_delivery`; the raw body is never logged."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,15 +12,15 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from base.errors import IntegrationError, InvalidResponse
-from base.prefect_ui import flow_run_url
 from base.settings import Settings
-from db import webhook_deliveries as deliveries
-from deployments.http.deps import EngineDep, HandoffDep, SettingsDep
-from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
+from db.webhook_deliveries import RunRequest
+from deployments.http.deps import EngineSourceDep, HandoffLoopDep, SettingsDep
+from deployments.http.handoff import DEPLOYMENT
+from deployments.http.webhook_accept import accept
 from deployments.http.webhook_body import (
+    ACCEPTED,
     Refusal,
     WebhookAnswer,
-    answer,
     is_json,
     json_object,
     read_capped,
@@ -40,10 +40,9 @@ from deployments.http.webhook_events import (
     own_event,
     run_parameters,
 )
-from integrations.jira import parse_issue
+from integrations.jira import Issue, parse_issue
 from integrations.jira_identity import agent_ids
 
-logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
 DELIVERY_HEADER = "x-atlassian-webhook-identifier"
 MAX_DELIVERY_ID = 255  # webhook_delivery.delivery_id
@@ -70,10 +69,14 @@ def _delivery_id(request: Request) -> str | None:
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": WebhookAnswer, "description": meaning} for code, meaning in {
-    200: "a redelivery: the same flow run", 400: "not JSON, nested too deeply, bad delivery id",
+    202: ACCEPTED,
+    200: "duplicate: a delivery id seen before; its flow run once handed off, never a second",
+    400: "not JSON, nested too deeply, bad delivery id",
     401: "missing or wrong signature or token", 408: "the body did not arrive in time",
     413: "body over WEBHOOK_MAX_BYTES", 415: "not application/json",
-    422: "not shaped as Jira sends it", 503: "Prefect did not take the run; retry later",
+    422: "not shaped as Jira sends it",
+    503: "nothing accepted, retry later: the database did not take the delivery, or Jira "
+         "could not say who the agent is",
 }.items()}
 _SIGNED_JSON_BODY = {"requestBody": {"required": True, "description": (
     "A Jira admin webhook body, signed (X-Hub-Signature), or a Jira Automation \"Send web "
@@ -83,9 +86,9 @@ _SIGNED_JSON_BODY = {"requestBody": {"required": True, "description": (
 
 @router.post("/webhooks/jira", status_code=202, response_model=WebhookAnswer,
              responses=_REFUSALS, openapi_extra=_SIGNED_JSON_BODY)
-async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDep,
-                       handoff: HandoffDep) -> JSONResponse:
-    """Receive a Jira issue event and start its process-issue run exactly once."""
+async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineSourceDep,
+                       loop: HandoffLoopDep) -> JSONResponse:
+    """Receive a Jira issue event and queue its process-issue run, exactly once."""
     facts: dict[str, Any] = {"delivery_id": None}
     try:
         facts["delivery_id"] = _delivery_id(request)
@@ -103,9 +106,7 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDe
         if reason:
             raise Refusal(202, "ignored", reason)
         try:  # in a thread: converting a long description must not hold the event loop
-            issue = await run_in_threadpool(parse_issue, payload)
-            facts["issue_key"] = issue.key
-            event = await run_in_threadpool(event_facts, payload)
+            issue, event = await run_in_threadpool(_read_event, payload, facts)
         except InvalidResponse as exc:
             raise Refusal(422, "rejected", str(exc)) from None
         reason = (await _own_event(settings, event) or ignored_trigger(settings, event)
@@ -114,8 +115,18 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineDe
             raise Refusal(202, "ignored", reason)
     except Refusal as refusal:
         return await refused(engine, refusal, facts, webhook="jira")
-    return await _hand_off(engine, handoff, run_parameters(settings, payload, issue, event),
-                           issue.key, issue.project, facts)
+    run = RunRequest(DEPLOYMENT, run_parameters(settings, payload, issue, event),
+                     tags=[issue.project] if issue.project else [],
+                     idempotency_key=f"jira:{facts['delivery_id'] or facts['body_sha256']}")
+    return await accept(engine, loop, run, facts, webhook="jira")
+
+
+def _read_event(payload: dict[str, Any], facts: dict[str, Any]) -> tuple[Issue, EventFacts]:
+    """The issue (its key recorded even when the event's other parts are misshapen) and the
+    event's facts, read in one trip through the thread pool."""
+    issue = parse_issue(payload)
+    facts["issue_key"] = issue.key
+    return issue, event_facts(payload)
 
 
 async def _own_event(settings: Settings, event: EventFacts) -> str | None:
@@ -128,53 +139,3 @@ async def _own_event(settings: Settings, event: EventFacts) -> str | None:
     except IntegrationError as exc:
         raise Refusal(503, "failed", f"{exc}; Jira will retry") from None
     return own_event(event, agent)
-
-
-async def _hand_off(engine: Any, handoff: FlowRunHandoff, parameters: dict[str, Any],
-                    issue_key: str, project: str | None, facts: dict[str, Any]) -> JSONResponse:
-    delivery_id = facts["delivery_id"]
-    key = f"jira:{delivery_id or facts['body_sha256']}"
-    row = None
-    if delivery_id is not None:
-        row = await run_in_threadpool(lambda: deliveries.claim(
-            engine, delivery_id=delivery_id, event_type=facts["event_type"] or "",
-            issue_key=issue_key, body_sha256=facts["body_sha256"]))
-        if not row.first and row.outcome == "accepted" and row.flow_run_id is not None:
-            await run_in_threadpool(lambda: deliveries.record(
-                engine, outcome="duplicate", http_status=200, issue_key=issue_key,
-                reason=f"redelivery of {delivery_id}", flow_run_id=row.flow_run_id,
-                event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
-            return answer(200, status="duplicate", flow_run_id=str(row.flow_run_id),
-                           flow_run_url=flow_run_url(row.flow_run_id), delivery_id=delivery_id)
-    try:
-        flow_run_id = await handoff.start(parameters, idempotency_key=key,
-                                          tags=[project] if project else [])
-    except Exception as exc:  # any failure to hand off is one Jira should retry, recorded
-        cause = str(exc) if isinstance(exc, HandoffUnavailable) else (
-            f"hand-off to Prefect failed ({type(exc).__name__})")
-        reason = f"{cause}; Jira will retry"
-        if row is not None:
-            await run_in_threadpool(lambda: deliveries.settle(
-                engine, row.id, outcome="failed", http_status=503, flow_run_id=None,
-                reason=reason))
-        else:
-            await run_in_threadpool(lambda: deliveries.record(
-                engine, outcome="failed", http_status=503, issue_key=issue_key, reason=reason,
-                event_type=facts["event_type"], body_sha256=facts["body_sha256"]))
-        logger.warning("webhook %s %s: %s", delivery_id, issue_key, reason)
-        return answer(503, status="unavailable", reason=reason, delivery_id=delivery_id)
-    if row is None:
-        await run_in_threadpool(lambda: deliveries.record(
-            engine, outcome="accepted", http_status=202, issue_key=issue_key, reason=None,
-            flow_run_id=flow_run_id, event_type=facts["event_type"],
-            body_sha256=facts["body_sha256"]))
-    elif row.first or row.outcome == "failed":
-        await run_in_threadpool(lambda: deliveries.settle(
-            engine, row.id, outcome="accepted", http_status=202, flow_run_id=flow_run_id,
-            reason=None))
-    else:
-        return answer(200, status="duplicate", flow_run_id=str(flow_run_id),
-                       flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)
-    logger.info("webhook %s %s: accepted as flow run %s", delivery_id, issue_key, flow_run_id)
-    return answer(202, status="accepted", flow_run_id=str(flow_run_id),
-                   flow_run_url=flow_run_url(flow_run_id), delivery_id=delivery_id)

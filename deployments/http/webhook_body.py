@@ -11,21 +11,31 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from base.storable import UnstorableInput, check_json
 from db import webhook_deliveries as deliveries
+from deployments.http.deps import EngineSource
 
 logger = logging.getLogger(__name__)
+ACCEPTED = ("queued: the delivery is stored and its flow run starts shortly (the hand-off "
+            "loop creates it; a redelivery answers with it); or ignored, with the reason")
 
 
 class WebhookAnswer(BaseModel):
-    status: str
+    """The webhook's answer. A 202 "queued" means the delivery is committed to the outbox:
+    it is not lost, and it becomes one flow run even if Prefect is down now, so the answer
+    cannot carry the run; the redelivery of its id (200 "duplicate") does, once known."""
+
+    status: str = Field(description="queued (202), duplicate (200), ignored (202), rejected "
+                                    "(4xx), unavailable or failed (503: retry)")
     reason: str | None = None
-    flow_run_id: str | None = None
+    flow_run_id: str | None = Field(
+        default=None, description="the flow run, when known: on a duplicate once handed off")
     flow_run_url: str | None = None
-    delivery_id: str | None = None
+    delivery_id: str | None = Field(
+        default=None, description="X-Atlassian-Webhook-Identifier or X-Request-UUID as sent")
 
 
 class Refusal(Exception):
@@ -84,7 +94,7 @@ def answer(http_status: int, *, status: str, **fields: str | None) -> JSONRespon
                         status_code=http_status)
 
 
-async def refused(engine: Any, refusal: Refusal, facts: dict[str, Any], *,
+async def refused(engine: EngineSource, refusal: Refusal, facts: dict[str, Any], *,
                   webhook: str) -> JSONResponse:
     """Record a refused or ignored request. Its delivery id goes into the reason, not the
     unique column, so the sender's retry of the same delivery is judged afresh."""
@@ -92,7 +102,7 @@ async def refused(engine: Any, refusal: Refusal, facts: dict[str, Any], *,
     reason = f"delivery {delivery_id}: {refusal.reason}" if delivery_id else refusal.reason
     values = {k: v for k, v in facts.items() if k != "delivery_id"}
     await run_in_threadpool(lambda: deliveries.record(
-        engine, outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
+        engine(), outcome=refusal.outcome, http_status=refusal.status, reason=reason, **values))
     logger.info("%s webhook %s %s: %s (%s)", webhook, delivery_id, facts.get("issue_key"),
                 refusal.outcome, refusal.status)
     return answer(refusal.status, status=refusal.outcome, reason=refusal.reason,

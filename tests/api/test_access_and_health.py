@@ -169,6 +169,8 @@ class TestLivenessAndReadiness:
         assert checks["database"]["ok"] is False and checks["prefect"]["ok"] is True
         assert "cannot connect" in checks["database"]["detail"]
         assert "pw" not in checks["database"]["detail"]
+        assert checks["webhook_backlog"]["ok"] is False
+        assert checks["webhook_backlog"]["detail"].startswith("unknown: cannot connect")
 
     @pytest.mark.parametrize("path", ["/history", "/stats", "/stats/daily?days=7"])
     def test_read_routes_answer_503_while_the_database_is_unreachable(
@@ -193,12 +195,18 @@ class TestLivenessAndReadiness:
         migrate.upgrade(engine)
         assert client.get("/readyz").status_code == 200
 
-    def test_prefect_unreachable_is_503_naming_prefect(self, client: TestClient) -> None:
+    def test_prefect_unreachable_is_named_but_leaves_the_app_ready_to_queue_deliveries(
+        self, client: TestClient
+    ) -> None:
         with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{_closed_port()}"}):
             response = client.get("/readyz")
-        assert response.status_code == 503
+        assert response.status_code == 200 and response.json()["ready"] is True
         checks = response.json()["checks"]
         assert checks["prefect"]["ok"] is False and checks["database"]["ok"] is True
+        assert checks["prefect"]["required"] is False and "Prefect API" in checks["prefect"][
+            "detail"]
+        assert checks["webhook_backlog"] == {
+            "ok": True, "required": False, "detail": "0 deliveries waiting for their hand-off"}
 
 
 class TestTheOpenApiDocument:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from deployments.serve import revise_pull_request_deployment
 from standins.bitbucket import BitbucketEmulator
 from standins.bitbucket_comments import Account, signed_headers
 from tests.api.conftest import build_app
+from tests.api.test_webhook import flow_run_of
 from tests.conftest import ConfiguredRuntime
 
 SECRET = "bb-hook-secret-7"
@@ -80,14 +82,17 @@ def test_a_comment_to_the_agent_starts_one_run_and_a_redelivery_is_a_duplicate(
         client: TestClient, bitbucket: BitbucketEmulator, engine: Engine) -> None:
     payload = event(bitbucket, "/sdb rename X in src/a.cpp")
     first = post(client, payload, request_uuid="req-1")
-    assert first.status_code == 202, first.text
+    assert (first.status_code, first.json()["status"]) == (202, "queued"), first.text
+    run_id = flow_run_of(engine, "req-1")
     again = post(client, payload, request_uuid="req-1")
-    assert (again.status_code, again.json()["flow_run_id"]) == (200, first.json()["flow_run_id"])
+    assert (again.status_code, again.json()["flow_run_id"]) == (200, run_id)
     resent = post(client, payload, request_uuid="req-2")  # "Resend request": one run per comment
-    assert resent.json()["flow_run_id"] == first.json()["flow_run_id"]
+    assert resent.status_code == 202 and flow_run_of(engine, "req-2") == run_id
     with get_client(sync_client=True) as prefect:
-        run = prefect.read_flow_run(first.json()["flow_run_id"])
+        run = prefect.read_flow_run(UUID(run_id))
+        deployment = prefect.read_deployment_by_name("revise-pull-request/revise-pull-request")
     assert run.parameters["comment"]["comment_id"] == payload["comment"]["id"]
+    assert run.deployment_id == deployment.id and "MAT" in run.tags
     assert [d[0] for d in deliveries(engine)] == ["accepted", "duplicate", "accepted"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -74,6 +75,8 @@ def test_the_scrape_says_what_history_says(client: TestClient, engine: Engine) -
     deliveries = {dict(k[1])["outcome"]: v for k, v in got.items()
                   if k[0] == "sdb_agent_webhook_deliveries_today"}
     assert deliveries == {"accepted": 2, "duplicate": 1, "rejected": 1}
+    assert got[("sdb_agent_webhook_backlog", ())] == 0
+    assert got[("sdb_agent_webhook_backlog_oldest_seconds", ())] == 0
     git = {dict(k[1])["status_class"]: v for k, v in got.items()
            if k[0] == "sdb_agent_git_host_calls_today"}
     assert git == {"2xx": 2, "4xx": 1, "5xx": 1, "error": 1}
@@ -95,6 +98,20 @@ def test_a_run_of_yesterday_is_still_counted_after_the_rollup(client: TestClient
     first = samples(client)  # this scrape rolls yesterday up
     assert samples(client) == first
     assert first[("sdb_agent_runs", (("status", "completed"),))] == 1
+
+
+def test_the_webhook_backlog_counts_queued_deliveries_and_the_oldest_ones_wait(
+        client: TestClient, engine: Engine, pinned_clock: datetime) -> None:
+    not_due = datetime(2100, 1, 1, tzinfo=UTC)  # the app's own loop leaves them be
+    with engine.begin() as conn:
+        for seconds_ago, outcome in ((90, "queued"), (30, "queued"), (600, "accepted")):
+            conn.execute(insert(WebhookDelivery).values(
+                outcome=outcome, http_status=202, handoff_due_at=not_due,
+                received_at=pinned_clock - timedelta(seconds=seconds_ago)))
+    got = samples(client)
+    assert got[("sdb_agent_webhook_backlog", ())] == 2
+    assert got[("sdb_agent_webhook_backlog_oldest_seconds", ())] == 90
+    assert got[("sdb_agent_webhook_deliveries_today", (("outcome", "queued"),))] == 2
 
 
 def test_an_empty_history_scrapes_as_zeros_with_the_types_prometheus_expects(

@@ -2,15 +2,17 @@
 nothing the agent reads starts no run, and `/sdb retry` or the trigger label added start one.
 Every refusal is a 202 "ignored" or a 4xx with its row, never a 500.
 
-Ignored events are posted to an app whose Prefect API does not listen: a hand-off would be
-503, so a 202 "ignored" proves no flow run was even attempted. The runs that must start go to
-the real Prefect API and are read back with their parameters."""
+Ignored events are posted to an app whose Prefect API does not listen; an accepted one would
+be a `queued` row, so a 202 "ignored" with its one `ignored` row proves no flow run was even
+asked for. The runs that must start go to the real Prefect API through the hand-off loop and
+are read back with their parameters."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +22,7 @@ from sqlalchemy import Engine
 
 from base.net import free_loopback_port
 from tests.api.conftest import build_app
-from tests.api.test_webhook import registered_deployment  # noqa: F401 - a fixture
+from tests.api.test_webhook import flow_run_of, registered_deployment  # noqa: F401 - a fixture
 from tests.api.test_webhook_hostile import SECRET, rows, signed_post
 from tests.conftest import ConfiguredRuntime
 
@@ -147,10 +149,14 @@ class TestRunsStarted:
         with TestClient(build_app()) as client:
             yield client
 
+    @pytest.fixture(autouse=True)
+    def _engine(self, engine: Engine) -> None:
+        self.engine = engine
+
     def parameters(self, answer: Any) -> dict[str, Any]:
-        assert (answer.status_code, answer.json()["status"]) == (202, "accepted"), answer.text
+        assert (answer.status_code, answer.json()["status"]) == (202, "queued"), answer.text
         with get_client(sync_client=True) as client:
-            run = client.read_flow_run(answer.json()["flow_run_id"])
+            run = client.read_flow_run(UUID(flow_run_of(self.engine)))
         return dict(run.parameters)
 
     def test_a_retry_command_starts_a_run_that_reads_the_issue_from_jira(

@@ -131,3 +131,22 @@ class TestAnAcceptedDeliveryAlwaysEndsInAHistoryRow:
         assert "CANCELLED" in rows["ORPH-2"].error_message
         again = runner.invoke(app, ["maintenance", "reap-stale-runs"])
         assert json.loads(again.stdout)["settled_deliveries"] == []
+
+    def test_a_delivery_that_waited_long_in_the_outbox_counts_from_its_hand_off(
+        self, maintenance_env: Path, engine: Engine
+    ) -> None:
+        crashed = _flow_run(Crashed(message="killed while pending"))
+        with engine.begin() as conn:
+            conn.execute(insert(WebhookDelivery).values(
+                delivery_id="late-1", issue_key="LATE-1", outcome="accepted", http_status=202,
+                flow_run_id=crashed, received_at=clock.now() - timedelta(days=9),
+                handed_off_at=clock.now() - timedelta(days=1)))
+            conn.execute(insert(WebhookDelivery).values(  # not handed off: no run to judge
+                delivery_id="waiting-1", issue_key="WAIT-1", outcome="queued", http_status=202,
+                received_at=clock.now() - timedelta(days=1)))
+
+        result = runner.invoke(app, ["maintenance", "reap-stale-runs"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as conn:
+            keys = [r.issue_key for r in conn.execute(select(IssueProcessingHistory))]
+        assert keys == ["LATE-1"]
