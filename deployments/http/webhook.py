@@ -47,6 +47,7 @@ router = APIRouter(tags=["webhook"])
 DELIVERY_HEADER = "x-atlassian-webhook-identifier"
 MAX_DELIVERY_ID = 255  # webhook_delivery.delivery_id
 MAX_EVENT_TYPE = 100  # webhook_delivery.event_type
+INLINE_READ_BYTES = 16_384  # read on the event loop: cheaper than the trip to a thread
 
 
 def _event_type(payload: dict[str, Any], who: Credential) -> str | None:
@@ -105,8 +106,9 @@ async def jira_webhook(request: Request, settings: SettingsDep, engine: EngineSo
         reason = ignored_event(settings, payload, who)
         if reason:
             raise Refusal(202, "ignored", reason)
-        try:  # in a thread: converting a long description must not hold the event loop
-            issue, event = await run_in_threadpool(_read_event, payload, facts)
+        try:  # a long description is converted in a thread, not holding the event loop
+            issue, event = (_read_event(payload, facts) if len(body) <= INLINE_READ_BYTES
+                            else await run_in_threadpool(_read_event, payload, facts))
         except InvalidResponse as exc:
             raise Refusal(422, "rejected", str(exc)) from None
         reason = (await _own_event(settings, event) or ignored_trigger(settings, event)
