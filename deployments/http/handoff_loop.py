@@ -104,8 +104,9 @@ class HandoffLoop:
             await run_in_threadpool(lambda: outbox.record_handed_off(self._engine(), runs))
             await run_in_threadpool(lambda: outbox.record_failed(self._engine(), failures))
         except asyncio.CancelledError:
-            await run_in_threadpool(
-                lambda: outbox.release(self._engine(), [entry.id for entry in entries]))
+            with contextlib.suppress(Exception):  # else their lease frees them later
+                await run_in_threadpool(
+                    lambda: outbox.release(self._engine(), [entry.id for entry in entries]))
             raise
         if failures:
             first = next(iter(failures.values()))[0]
