@@ -48,8 +48,15 @@ def trace(n: int) -> None:
     run_id = uuid.UUID(result["flow_run_id"])
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(run_id)
-        tasks = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        deadline = time.monotonic() + 10
+        while True:  # task runs' states reach the API as events, a moment after the run ends
+            tasks = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+            ended = [t for t in tasks if t.end_time is not None]
+            if any(t.name.startswith("open_pull_request") for t in ended) and len(
+                    ended) == len(tasks) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
     assert run.start_time and run.end_time and run.created
     origin = run.start_time.timestamp()
     end = run.end_time.timestamp() - origin
