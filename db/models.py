@@ -345,22 +345,10 @@ class Backup(Base):
     deleted_at: Mapped[datetime | None]
 
 
-class StatsDaily(Base):
-    """One closed UTC day of issue runs, git-host calls and LLM calls, rolled up so /stats
-    reads no rows.
+class _RolledUpFigures:
+    """The figures a closed day (`stats_daily`) and a day's closed hours (`stats_hourly`)
+    both keep: runs by status, files, the duration histogram, git-host and LLM totals."""
 
-    Runs count on the day they were created. Durations of completed runs are kept as a
-    histogram (`db/duration_histogram.py` defines the log-spaced buckets) so percentiles over
-    many days come from summed histograms: per bucket, how many runs and the sum of their
-    durations. The day's own p50 and p95 and its LLM totals (all models) are kept too, so
-    /stats/daily reads one narrow row per closed day; and the histogram summed over every day
-    rolled up through this one (`duration_cum*`), so any span's histogram is the difference
-    of two rows rather than the sum of a year of them.
-    """
-
-    __tablename__ = "stats_daily"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     queued: Mapped[int] = mapped_column(Integer)
     processing: Mapped[int] = mapped_column(Integer)
     completed: Mapped[int] = mapped_column(Integer)
@@ -381,6 +369,24 @@ class StatsDaily(Base):
     llm_completion_tokens: Mapped[int] = mapped_column(BigInteger)
     llm_cached_tokens: Mapped[int] = mapped_column(BigInteger)
     llm_total_tokens: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatsDaily(_RolledUpFigures, Base):
+    """One closed UTC day of issue runs, git-host calls and LLM calls, rolled up so /stats
+    reads no rows.
+
+    Runs count on the day they were created. Durations of completed runs are kept as a
+    histogram (`db/duration_histogram.py` defines the log-spaced buckets) so percentiles over
+    many days come from summed histograms: per bucket, how many runs and the sum of their
+    durations. The day's own p50 and p95 and its LLM totals (all models) are kept too, so
+    /stats/daily reads one narrow row per closed day; and the histogram summed over every day
+    rolled up through this one (`duration_cum*`), so any span's histogram is the difference
+    of two rows rather than the sum of a year of them.
+    """
+
+    __tablename__ = "stats_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     p50_seconds: Mapped[float | None] = mapped_column(Double)
     p95_seconds: Mapped[float | None] = mapped_column(Double)
     duration_cum: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
@@ -529,7 +535,7 @@ class StatsGitHourly(Base):
     duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))
 
 
-class StatsHourly(Base):
+class StatsHourly(_RolledUpFigures, Base):
     """One closed UTC hour of a day not rolled up yet (normally today), holding that day's
     figures from midnight through the end of the hour (as `stats_daily` has its days), so
     /stats reads one row for today's closed hours instead of their rows. Its rows go when
@@ -538,23 +544,3 @@ class StatsHourly(Base):
     __tablename__ = "stats_hourly"
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)
-    queued: Mapped[int] = mapped_column(Integer)
-    processing: Mapped[int] = mapped_column(Integer)
-    completed: Mapped[int] = mapped_column(Integer)
-    failed: Mapped[int] = mapped_column(Integer)
-    files_modified: Mapped[int] = mapped_column(BigInteger)
-    duration_count: Mapped[int] = mapped_column(Integer)
-    duration_sum: Mapped[Decimal] = mapped_column(Numeric(18, 3))
-    duration_hist: Mapped[list[int]] = mapped_column(ARRAY(Integer))
-    duration_hist_sum: Mapped[list[float]] = mapped_column(ARRAY(Double))
-    bitbucket_calls: Mapped[int] = mapped_column(Integer)
-    bitbucket_errors: Mapped[int] = mapped_column(Integer)
-    llm_calls: Mapped[int] = mapped_column(Integer)
-    llm_cache_hits: Mapped[int] = mapped_column(Integer)
-    llm_priced_calls: Mapped[int] = mapped_column(Integer)
-    llm_unpriced_calls: Mapped[int] = mapped_column(Integer)
-    llm_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    llm_prompt_tokens: Mapped[int] = mapped_column(BigInteger)
-    llm_completion_tokens: Mapped[int] = mapped_column(BigInteger)
-    llm_cached_tokens: Mapped[int] = mapped_column(BigInteger)
-    llm_total_tokens: Mapped[int] = mapped_column(BigInteger)
