@@ -56,13 +56,13 @@ def running_app() -> Iterator[str]:
     thread.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    try:
+    try:  # an app left running by a failed start would hand off the next tests' rows
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{base}/healthz", timeout=1)
+                break
+            except requests.RequestException:  # not listening yet, or too busy to answer
+                time.sleep(0.05)
         yield base
     finally:
         http.should_exit = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -259,12 +260,18 @@ class TestTheCommandLineOnFailure:
 
 
 def prefect_view(flow_run_id: str) -> tuple[Any, dict[str, Any]]:
-    """The flow run's state and its task runs' states by name, as the Prefect UI shows them."""
+    """The flow run's state and its task runs' states by name, as the Prefect UI shows them
+    once their last events have arrived (task runs report their states as events, which the
+    server records a moment after the flow run has ended)."""
+    deadline = time.monotonic() + 15
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(flow_run_id))
-        tasks = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
-    return run.state, {t.name: t.state for t in tasks}
+        while True:
+            tasks = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
+            if all(t.state and t.state.is_final() for t in tasks) or time.monotonic() > deadline:
+                return run.state, {t.name: t.state for t in tasks}
+            time.sleep(0.1)
 
 
 class TestPrefectShowsWhatHappened:
