@@ -153,6 +153,37 @@ def run_plain(n: int, *, concurrent: bool) -> None:
     open_pull_request.fn(hid, branch.name, base.name, parsed.summary, "d")
 
 
+def run_floor() -> None:
+    """Prefect alone: a flow of the process-issue flow's shape (claim, then the spec beside the
+    targets' read, the branch, the estimate beside one edit per file, commit, PR) whose task runs
+    do nothing, on the same task runner and without the flow-run heartbeat as `run_issue_now`.
+    Its time is the floor under the flow's zero-latency overhead on this machine."""
+    from prefect import flow, task, unmapped
+
+    from cli.runner import _without_flow_heartbeat
+    from flows.process_issue import _EDIT_RUNNER
+
+    @task
+    def step(name: str, after: object = None) -> str:
+        return name
+
+    @flow(name="prefect-floor", task_runner=_EDIT_RUNNER)
+    def floor() -> None:
+        step("claim")
+        spec = step.submit("spec")
+        read = step("read")
+        branch = step.submit("branch", read)
+        estimate = step.submit("estimate", spec)
+        edits = step.map([f"edit {i}" for i in range(FILES)], unmapped(spec))
+        for future in (*edits, branch, estimate):
+            future.result()
+        step("commit")
+        step("pull request")
+
+    with _without_flow_heartbeat():
+        floor()
+
+
 def ideal_seconds(result: dict[str, Any]) -> float:
     """spec + slowest file + commit + PR, from the durations the run recorded."""
     from sqlalchemy import text
@@ -206,13 +237,17 @@ def main() -> None:
         print(f"LLM latency 5 s, one run: flow {seconds:.2f} s, ideal {ideal_s:.2f} s "
               f"-> efficiency {ideal_s / seconds:.2f}")
         llm.latency = 0.0
-        flows, plain = [], []
+        run_floor()  # warm-up
+        flows, plain, floors = [], [], []
         for _ in range(RUNS + 2):
             flows.append(timed(lambda: run_flow(next(counter)))[0])
             plain.append(timed(lambda: run_plain(next(counter), concurrent=True))[0])
+            floors.append(timed(run_floor)[0])
         flow_s, plain_s = statistics.median(flows), statistics.median(plain)
         print(f"zero latency, median of {RUNS + 2}: flow {flow_s:.2f} s, plain Python threads "
               f"{plain_s:.2f} s -> overhead {flow_s - plain_s:.2f} s per issue (target <= 0.25 s)")
+        print(f"  Prefect alone, the flow's {FILES + 7} task runs doing nothing: "
+              f"{statistics.median(floors):.2f} s (the floor under that overhead)")
         flush_run_logs()
 
 
