@@ -202,10 +202,12 @@ def fail_active_for_flow_run(engine: Engine, flow_run_id: uuid.UUID, message: st
         return len(_fail_active(conn, Run.flow_run_id == flow_run_id, message))
 
 
-def reap(engine: Engine, *, older_than: timedelta,
-         flow_run_ended: FlowRunEnded) -> tuple[int, list[int]]:
+def reap(engine: Engine, *, older_than: timedelta, flow_run_ended: FlowRunEnded,
+         on_abandoned: Callable[[uuid.UUID, str], None] | None = None) -> tuple[int, list[int]]:
     """Fail active runs whose flow run is over, or whose last sign of life is older than
-    `older_than` (a long run that still beats is kept); (runs examined, ids failed)."""
+    `older_than` (a long run that still beats is kept); (runs examined, ids failed).
+    `on_abandoned` hears of each silent run's flow run (and why), which Prefect may still
+    show as running: its process died without a word."""
     now = _now()
     with engine.connect() as conn:
         rows = conn.execute(select(Run.id, Run.flow_run_id, _last_sign_of_life().label("alive"))
@@ -221,9 +223,12 @@ def reap(engine: Engine, *, older_than: timedelta,
         else:
             continue
         with engine.begin() as conn:
-            if _fail_active(conn, Run.id == row.id, reason):
-                logger.warning("history %s %s", row.id, reason)
-                reaped.append(row.id)
+            if not _fail_active(conn, Run.id == row.id, reason):
+                continue
+        logger.warning("history %s %s", row.id, reason)
+        reaped.append(row.id)
+        if on_abandoned and row.flow_run_id and not state:
+            on_abandoned(row.flow_run_id, reason)
     return len(rows), reaped
 
 

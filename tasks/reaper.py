@@ -13,6 +13,7 @@ from datetime import timedelta
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Crashed
 from sqlalchemy import Engine
 
 from db import issue_runs
@@ -52,5 +53,17 @@ def ended_state(flow_run_id: uuid.UUID) -> str | None:
 def reap_stale_runs(engine: Engine, *, older_than: timedelta) -> ReapResult:
     """Fail active runs whose flow run is over or that show no sign of life for `older_than`
     (the rule lives in `db/issue_runs.reap`; this adds Prefect's view of each run)."""
-    examined, reaped = issue_runs.reap(engine, older_than=older_than, flow_run_ended=ended_state)
+    examined, reaped = issue_runs.reap(engine, older_than=older_than, flow_run_ended=ended_state,
+                                       on_abandoned=mark_crashed)
     return ReapResult(examined=examined, reaped=reaped)
+
+
+def mark_crashed(flow_run_id: uuid.UUID, reason: str) -> None:
+    """Show a silent run's flow run as CRASHED: a worker killed with its runs (SIGKILL, a lost
+    machine) leaves them RUNNING in Prefect for ever, since nothing is left to report."""
+    state = prefect_state(flow_run_id)
+    if state is None or state.type.value in TERMINAL_STATES:
+        return
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run_id, Crashed(message=f"sdb-agent {reason}"),
+                                  force=True)
