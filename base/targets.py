@@ -97,7 +97,7 @@ class TargetsConfig(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
-def _yaml_problem(exc: Exception) -> str:
+def yaml_problem(exc: Exception) -> str:
     """One line: where and what (PyYAML's own text spans several lines with a code excerpt)."""
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
@@ -113,13 +113,15 @@ def load_targets(path: Path | None) -> TargetsConfig:
     except FileNotFoundError:
         raise ConfigError(f"TARGETS_FILE {path} does not exist") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"TARGETS_FILE {path} is not valid YAML: {_yaml_problem(exc)}") from None
+        raise ConfigError(f"TARGETS_FILE {path} is not valid YAML: {yaml_problem(exc)}") from None
     try:
         return TargetsConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"TARGETS_FILE {path} is invalid: {problems}") from None
+        raise ConfigError(f"TARGETS_FILE {path} is invalid: {validation_problems(exc)}"
+                          ) from None
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """pydantic's report as one line: each bad field's place and what is wrong with it."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: "
+                     f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())

@@ -82,6 +82,7 @@ class _Fields(BaseModel):
     summary: Annotated[Storable, Field(max_length=MAX_SUMMARY)] | None = None
     description: Storable | dict[str, Any] | None = None
     labels: list[Annotated[Storable, Field(max_length=255)]] | None = None
+    components: list[_Named] | None = None
     project: _Named | None = None
     issuetype: _Named | None = None
     comment: _CommentPage | None = None
@@ -111,6 +112,7 @@ class Issue:
     issue_type: str | None = None
     labels: tuple[str, ...] = ()
     project: str | None = None
+    components: tuple[str, ...] = ()  # their names: a route may be narrowed by one
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     comments: tuple[Comment, ...] = ()
     comments_read: bool = False  # the body had `fields.comment` (a webhook body has not)
@@ -206,6 +208,7 @@ def parse_issue(payload: Any) -> Issue:
         description=_text(fields.description),
         issue_type=fields.issuetype.name if fields.issuetype else None,
         labels=tuple(fields.labels or ()),
+        components=tuple(c.name for c in fields.components or () if c.name),
         project=(fields.project.key if fields.project else None) or body.key.split("-")[0],
         raw=payload, comments_read=fields.comment is not None,
         comments=tuple(_comment(c) for c in fields.comment.comments) if fields.comment else ())
