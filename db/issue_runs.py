@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from base import clock
 from db import llm_budget
@@ -88,6 +89,7 @@ def claim(
     force: bool,
     lease: timedelta,
     flow_run_ended: FlowRunEnded | None = None,
+    repository: str | None = None,
 ) -> Claim:
     """Insert the `processing` row, or report the active or completed run that stops us.
 
@@ -114,6 +116,7 @@ def claim(
                     issue_data=issue_data,
                     spec_hash=spec_hash,
                     flow_run_id=flow_run_id,
+                    repository=repository,
                 )
                 .returning(Run.id)
             ).scalar_one()
@@ -126,7 +129,7 @@ def claim(
         again = functools.partial(
             claim, engine, issue_key=issue_key, summary=summary, issue_data=issue_data,
             spec_hash=spec_hash, flow_run_id=flow_run_id, force=force, lease=lease,
-            flow_run_ended=flow_run_ended)
+            flow_run_ended=flow_run_ended, repository=repository)
         if active is None:  # the active run finished between our insert and this read
             return again()
         ended = (flow_run_ended(active.flow_run_id)
@@ -240,6 +243,7 @@ def record_refused(
     issue_data: dict[str, Any],
     flow_run_id: uuid.UUID | None,
     reason: str,
+    repository: str | None = None,
 ) -> int:
     """A run refused before any spend (bad issue, bad configuration), recorded as failed."""
     now = _now()
@@ -258,6 +262,7 @@ def record_refused(
                     flow_run_id=flow_run_id,
                     error_message=reason,
                     result_data={"outcome": "refused", "reason": reason},
+                    repository=repository,
                 )
                 .returning(Run.id)
             ).scalar_one()
@@ -356,7 +361,9 @@ def claim_revision(engine: Engine, *, parent: OpenedPullRequest, comment_id: int
                                                               "comment_id": comment_id},
                 flow_run_id=flow_run_id, run_kind=RunKind.REVISION,
                 parent_history_id=parent.history_id, branch_name=parent.branch_name,
-                pr_url=pr_url).returning(Run.id)).scalar_one()
+                pr_url=pr_url, repository=select(Run.repository).where(
+                    Run.id == parent.history_id).scalar_subquery()).returning(Run.id)
+            ).scalar_one()
     except IntegrityError:
         with engine.connect() as conn:
             active = conn.execute(select(Run.id).where(
@@ -367,6 +374,26 @@ def claim_revision(engine: Engine, *, parent: OpenedPullRequest, comment_id: int
                                   pr_url=pr_url, lease=lease)
         return Claim("already_processing", int(active.id))
     return Claim("claimed", int(history_id))
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    """Where a run went and the issue it was claimed with (a revision's: its parent's)."""
+
+    repository: str | None
+    issue_data: dict[str, Any]
+
+
+def run_origin(engine: Engine, history_id: int) -> RunOrigin | None:
+    parent = aliased(Run)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Run.repository, func.coalesce(parent.issue_data, Run.issue_data))
+            .outerjoin(parent, parent.id == Run.parent_history_id)
+            .where(Run.id == history_id)).first()
+    if row is None:
+        return None
+    return RunOrigin(row[0], row[1] if isinstance(row[1], dict) else {})
 
 
 def issue_data(engine: Engine, history_id: int) -> dict[str, Any]:

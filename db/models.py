@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Double,
@@ -101,10 +102,17 @@ class IssueProcessingHistory(Base):
         ),
         Index("idx_iph_flow_run_id", "flow_run_id"),
         Index("idx_iph_parent_history_id", "parent_history_id"),
+        Index("idx_iph_project_key", "project_key"),
+        Index("idx_iph_repository", "repository"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issue_key: Mapped[str] = mapped_column(String(50))
+    # the Jira project (the key's prefix) and where its run went: `workspace/repository` or a
+    # local path; NULL for runs recorded before routing (migration 0009 says why)
+    project_key: Mapped[str | None] = mapped_column(
+        String(50), Computed("split_part(issue_key, '-', 1)", persisted=True))
+    repository: Mapped[str | None] = mapped_column(Text)
     issue_summary: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
     branch_name: Mapped[str | None] = mapped_column(String(255))
