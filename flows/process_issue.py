@@ -46,12 +46,18 @@ from tasks.commit import commit_changes
 from tasks.edit_file import edit_file
 from tasks.estimate import check_before_spending, estimate_cost
 from tasks.intake import fetch_issue_by_key, read_targets
-from tasks.jira_feedback import jira_feedback, report_waiting_for_approval
+from tasks.jira_feedback import (
+    feedback_enabled,
+    jira_feedback,
+    report_run_end,
+    report_waiting_for_approval,
+)
 from tasks.limits import ensure_limits
 from tasks.outcomes import FileOutcome
 from tasks.pull_request import format_cost, open_pull_request, pr_description, pr_title
 from tasks.reaper import ended_state
 from tasks.retry import BACKOFF, JITTER, database_hiccup
+from tasks.routing import route_issue
 from tasks.runtime import current_runtime
 from tasks.spec import convert_spec
 
@@ -71,12 +77,13 @@ def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
 
 @task(retries=3, retry_delay_seconds=BACKOFF, retry_jitter_factor=JITTER,
       retry_condition_fn=database_hiccup)
-def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int) -> issue_runs.Claim:
+def claim_run(issue: Issue, digest: str, force: bool, lease_seconds: int,
+              repository: str | None) -> issue_runs.Claim:
     flow_run_id = uuid.UUID(str(flow_run.id)) if flow_run.id else None
     return issue_runs.claim(current_runtime().engine, issue_key=issue.key, summary=issue.summary,
                             issue_data=issue.raw, spec_hash=digest, flow_run_id=flow_run_id,
                             force=force, lease=timedelta(seconds=lease_seconds),
-                            flow_run_ended=ended_state)
+                            flow_run_ended=ended_state, repository=repository)
 
 
 # Prefect's flow() is typed for TaskRunner[PrefectFuture], its thread pool runner for a subclass
@@ -115,10 +122,15 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> Ru
             flow_run_id=_flow_run_uuid(), reason=reason)
         get_run_logger().error(reason)
         return {"outcome": "refused", "history_id": history_id, "reason": reason}
+    routing = route_issue(settings, parsed)
+    if routing.refusal is not None:
+        return _refuse_unrouted(engine, parsed, routing.refusal)
+    settings = routing.settings
     targets = load_targets(settings.targets_file)
     ensure_limits(settings)
     claim = claim_run(parsed, spec_hash(parsed, targets, settings.llm_model), force,
-                      settings.run_lease_seconds)
+                      settings.run_lease_seconds, routing.repository)
+    runtime.remember_route(claim.history_id, settings)
     if claim.outcome != "claimed":
         get_run_logger().info("%s: %s (history #%s)", parsed.key, claim.outcome, claim.history_id)
         return {"outcome": claim.outcome, "history_id": claim.history_id, "pr_url": claim.pr_url}
@@ -126,6 +138,19 @@ def _run(issue: dict[str, Any] | None, issue_key: str | None, force: bool) -> Ru
           recorded_issue_run(engine, claim.history_id,
                              lease_seconds=settings.run_lease_seconds) as record):
         return feedback.ended(_process(settings, engine, record, parsed, targets))
+
+
+def _refuse_unrouted(engine: Engine, issue: Issue, reason: str) -> RunResult:
+    """Recorded, and said on the issue when feedback is on: no repository is guessed."""
+    history_id = issue_runs.record_refused(
+        engine, issue_key=issue.key, summary=issue.summary, issue_data=issue.raw,
+        flow_run_id=_flow_run_uuid(), reason=reason)
+    if feedback_enabled(history_id):
+        report_run_end(history_id, issue.key, {
+            "outcome": "refused", "error": reason,
+            "advice": "ask the agent's operator to route this project in PROJECTS_FILE"})
+    get_run_logger().error(reason)
+    return {"outcome": "refused", "history_id": history_id, "reason": reason}
 
 
 def _agent_ids(settings: Settings) -> frozenset[str]:

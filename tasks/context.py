@@ -36,7 +36,8 @@ class RunContext:
 
     @property
     def settings(self) -> Settings:
-        return self.runtime.settings
+        """The run's settings: its route's under PROJECTS_FILE (tasks/routing.py)."""
+        return self.runtime.run_settings(self.history_id)
 
     @property
     def engine(self) -> Engine:

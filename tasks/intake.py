@@ -8,7 +8,7 @@ from prefect import task
 
 from base.errors import ConfigError
 from base.targets import Target
-from integrations.git_host import BranchRef
+from integrations.git_host import BranchRef, GitHost
 from integrations.jira import Issue, fetch_issue
 from integrations.jira_site import jira_site
 from tasks.context import run_context
@@ -40,7 +40,7 @@ def read_targets(history_id: int, targets: tuple[Target, ...],
     run = run_context(history_id)
     spend_bitbucket_budget(run.settings, 2 + 2 * len(targets))  # per file: metadata, bytes
     host = run.git_host()
-    base = host.default_branch()
+    base = _base_branch(host, run.settings.base_branch)
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         contents = list(pool.map(lambda t: host.read_file(base.commit, t.path), targets))
     missing = [t.path for t, data in zip(targets, contents, strict=True)
@@ -49,3 +49,13 @@ def read_targets(history_id: int, targets: tuple[Target, ...],
         raise ConfigError(f"TARGETS_FILE names {', '.join(missing)}, which does not exist on "
                           f"{base.name}; fix the path or set create: true")
     return base, contents
+
+
+def _base_branch(host: GitHost, name: str | None) -> BranchRef:
+    """The route's (or BASE_BRANCH's) branch, else the repository's main branch."""
+    if name is None:
+        return host.default_branch()
+    found = host.get_branch(name)
+    if found is None:
+        raise ConfigError(f"the base branch {name} does not exist in the repository")
+    return found

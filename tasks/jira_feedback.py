@@ -66,7 +66,7 @@ class RunFeedback:
 @contextmanager
 def jira_feedback(history_id: int, issue_key: str) -> Iterator[RunFeedback]:
     """Around a claimed run: "working on it" now; a run that raises is reported failed."""
-    enabled = _feedback_run(history_id) is not None
+    enabled = feedback_enabled(history_id)
     if enabled:
         announce_run(history_id, issue_key)
     try:
@@ -134,10 +134,17 @@ def _words(result: dict[str, Any], error: BaseException | None) -> tuple[str, st
                     ("the agent stopped on an unexpected error",
                      "ask the agent's operator to check the run"))
     reason = str(result.get("error") or "the run ended without a pull request")
+    if result.get("outcome") == "refused":
+        return reason, str(result.get("advice") or "ask the agent's operator to check the run")
     if result.get("outcome") == "rejected":
         return reason, "change the issue if needed and retry the run to write a new spec"
     return reason, ("read why each file was not changed, make the issue clearer (a comment "
                     "here is read by the next run) and retry the run")
+
+
+def feedback_enabled(history_id: int) -> bool:
+    """Whether the run's feedback is on (no task is started for a run whose feedback is off)."""
+    return _feedback_run(history_id) is not None
 
 
 def _feedback_run(history_id: int) -> RunContext | None:

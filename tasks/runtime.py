@@ -16,6 +16,9 @@ from sqlalchemy import Engine
 from base.settings import Settings, load_settings
 from db.session import connect_engine, resolve_database_url
 from db.spool import Spool
+from tasks.routing import settings_of_run
+
+_REMEMBERED_ROUTES = 1000
 
 
 class Runtime:
@@ -27,6 +30,7 @@ class Runtime:
         self._engine = engine
         self._owns_engine = engine is None
         self._lock = threading.Lock()
+        self._routed: dict[int, Settings] = {}
 
     @property
     def engine(self) -> Engine:
@@ -34,6 +38,24 @@ class Runtime:
             if self._engine is None:
                 self._engine = connect_engine(resolve_database_url(self.settings))
             return self._engine
+
+    def run_settings(self, history_id: int) -> Settings:
+        """The settings of one run: its route's under PROJECTS_FILE (found once per process)."""
+        if self.settings.projects_file is None:
+            return self.settings
+        with self._lock:
+            found = self._routed.get(history_id)
+        if found is None:
+            found = settings_of_run(self.settings, self.engine, history_id)
+            self.remember_route(history_id, found)
+        return found
+
+    def remember_route(self, history_id: int, settings: Settings) -> None:
+        """The flow's chosen route, so the run's tasks in this process need not look it up."""
+        with self._lock:
+            if len(self._routed) >= _REMEMBERED_ROUTES:
+                self._routed.pop(next(iter(self._routed)))
+            self._routed[history_id] = settings
 
     @property
     def spool(self) -> Spool:
