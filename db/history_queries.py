@@ -29,6 +29,8 @@ class RunFilter:
     issue_key: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    project_key: str | None = None
+    repository: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class Cursor:
 
 
 _PAGE = """
-SELECT r.id, r.issue_key, r.issue_summary, r.status, r.branch_name, r.pr_url, r.created_at,
-       r.started_at, r.completed_at, r.processing_duration_seconds, r.modified_files_count,
+SELECT r.id, r.issue_key, r.project_key, r.repository, r.issue_summary, r.status,
+       r.branch_name, r.pr_url, r.created_at, r.started_at, r.completed_at,
+       r.processing_duration_seconds, r.modified_files_count,
        r.error_message, files.n AS file_records, calls.n AS llm_calls,
        calls.cost AS llm_cost, calls.priced AS llm_priced_calls,
        calls.unpriced AS llm_unpriced_calls
@@ -62,7 +65,7 @@ def list_runs(engine: Engine, *, filters: RunFilter, limit: int,
     """Up to `limit` runs, newest first (created_at, then id), after the cursor if given."""
     where: list[str] = ["true"]
     params: dict[str, Any] = {"limit": limit}
-    for column in ("status", "issue_key"):
+    for column in ("status", "issue_key", "project_key", "repository"):
         if getattr(filters, column) is not None:
             where.append(f"{column} = :{column}")
             params[column] = getattr(filters, column)

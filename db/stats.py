@@ -19,11 +19,11 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from base import clock
-from db.stats_figures import DayFigures, LlmSums
+from db.stats_figures import DayFigures, LlmSums, RouteFilter
 from db.stats_refresh import refresh_rollup
 from db.stats_rollup import Refresh, day_figures, iter_days, llm_groups, totals
 
-__all__ = ["daily", "llm_cost", "overview", "refresh_rollup"]
+__all__ = ["RouteFilter", "daily", "first_day", "llm_cost", "overview", "refresh_rollup"]
 
 
 class RunCounts(BaseModel):
@@ -115,7 +115,7 @@ def _usd(cost: Decimal, priced_calls: int) -> float | None:
     return float(round(cost, 6)) if priced_calls else None
 
 
-def _first_day(days: int | None, today: date | None) -> date | None:
+def first_day(days: int | None, today: date | None) -> date | None:
     if days is None:
         return None
     return (today or clock.today()) - timedelta(days=days - 1)
@@ -135,11 +135,13 @@ def _mean(total: Decimal, count: int) -> float | None:
 
 
 def overview(engine: Engine, *, days: int | None, today: date | None = None,
-             use_rollup: bool = True, refresh: Refresh | None = None) -> Overview:
+             use_rollup: bool = True, refresh: Refresh | None = None,
+             route: RouteFilter | None = None) -> Overview:
     """Totals over all history, or over the last `days` UTC days (`refresh`: how to roll up
-    the closed days or hours the rollup misses, if it does, before reading)."""
-    since = _first_day(days, today)
-    d, llm = totals(engine, since=since, use_rollup=use_rollup, refresh=refresh)
+    the closed days or hours the rollup misses, if it does, before reading), of one route's
+    runs with `route`."""
+    since = first_day(days, today)
+    d, llm = totals(engine, since=since, use_rollup=use_rollup, refresh=refresh, route=route)
     h = d.durations
     return Overview(
         days=days, since=since,
@@ -170,12 +172,14 @@ def _daily_row(d: DayFigures) -> DailyRow:
 
 
 def daily(engine: Engine, *, days: int, today: date | None = None,
-          use_rollup: bool = True, refresh: Refresh | None = None) -> Daily:
+          use_rollup: bool = True, refresh: Refresh | None = None,
+          route: RouteFilter | None = None) -> Daily:
     """One row per UTC day of the window, newest first, days without runs included."""
     today = today or clock.today()
-    since = _first_day(days, today)
+    since = first_day(days, today)
     assert since is not None
-    figures = day_figures(engine, since=since, use_rollup=use_rollup, refresh=refresh)
+    figures = day_figures(engine, since=since, use_rollup=use_rollup, refresh=refresh,
+                          route=route)
     return Daily(days=days, items=[_daily_row(figures.get(day) or DayFigures(day))
                                    for day in iter_days(since, today)])
 
@@ -183,7 +187,7 @@ def daily(engine: Engine, *, days: int, today: date | None = None,
 def llm_cost(engine: Engine, *, days: int, today: date | None = None,
              use_rollup: bool = True, refresh: Refresh | None = None) -> LlmCost:
     """LLM calls per UTC day, model and call type; newest day first, then costliest."""
-    since = _first_day(days, today)
+    since = first_day(days, today)
     items = [
         LlmCostRow(
             day=g.day, model=g.model, call_type=g.call_type, calls=g.calls,

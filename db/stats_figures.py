@@ -21,7 +21,26 @@ _HOUR = "date_trunc('hour', created_at, 'UTC')"
 _RANGE = "created_at >= :since AND created_at < :until"
 
 
-def _runs_by(key: str) -> TextClause:
+# the route filter (/stats?project=&repository=): a run's own columns, or its run's for a
+# child row; a NULL parameter matches every run
+ROUTE_MATCH = ("(CAST(:project_key AS text) IS NULL OR project_key = :project_key) AND "
+          "(CAST(:repository AS text) IS NULL OR repository = :repository)")
+_CHILD_ROUTE = f"history_id IN (SELECT id FROM issue_processing_history WHERE {ROUTE_MATCH})"
+
+
+@dataclass(frozen=True)
+class RouteFilter:
+    """Figures of one project's or one repository's runs only (None: any)."""
+
+    project_key: str | None = None
+    repository: str | None = None
+
+    @property
+    def params(self) -> dict[str, str | None]:
+        return {"project_key": self.project_key, "repository": self.repository}
+
+
+def _runs_by(key: str, where: str = "true") -> TextClause:
     return text(f"""
 SELECT {key} AS day,
        count(*) FILTER (WHERE status = 'queued') AS queued,
@@ -32,26 +51,27 @@ SELECT {key} AS day,
            AS files_modified,
        coalesce(sum(processing_duration_seconds) FILTER (WHERE status = 'completed'), 0)
            AS duration_sum
-FROM issue_processing_history WHERE {_RANGE} GROUP BY 1""")
+FROM issue_processing_history WHERE {_RANGE} AND {where} GROUP BY 1""")
 
 
-def _durations_by(key: str) -> TextClause:
+def _durations_by(key: str, where: str = "true") -> TextClause:
     return text(f"""
 SELECT {key} AS day, {bucket_sql("processing_duration_seconds")} AS bucket,
        count(*) AS n, sum(processing_duration_seconds)::float8 AS total
 FROM issue_processing_history
 WHERE {_RANGE} AND status = 'completed' AND processing_duration_seconds IS NOT NULL
+      AND {where}
 GROUP BY 1, 2""")
 
 
-def _bitbucket_by(key: str) -> TextClause:
+def _bitbucket_by(key: str, where: str = "true") -> TextClause:
     return text(f"""
 SELECT {key} AS day, count(*) AS calls,
        count(*) FILTER (WHERE status_code >= 400 OR error_message IS NOT NULL) AS errors
-FROM bitbucket_api_history WHERE {_RANGE} GROUP BY 1""")
+FROM bitbucket_api_history WHERE {_RANGE} AND {where} GROUP BY 1""")
 
 
-def _llm_by(key: str) -> TextClause:
+def _llm_by(key: str, where: str = "true") -> TextClause:
     return text(f"""
 SELECT {key} AS day, model, call_type, count(*) AS calls,
        count(*) FILTER (WHERE cache_hit) AS cache_hits,
@@ -62,11 +82,13 @@ SELECT {key} AS day, model, call_type, count(*) AS calls,
        coalesce(sum(completion_tokens), 0) AS completion_tokens,
        coalesce(sum(cached_tokens), 0) AS cached_tokens,
        coalesce(sum(total_tokens), 0) AS total_tokens
-FROM llm_call_history WHERE {_RANGE} GROUP BY 1, 2, 3""")
+FROM llm_call_history WHERE {_RANGE} AND {where} GROUP BY 1, 2, 3""")
 
 
 BY_DAY = (_runs_by(_DAY), _durations_by(_DAY), _bitbucket_by(_DAY), _llm_by(_DAY))
 BY_HOUR = (_runs_by(_HOUR), _durations_by(_HOUR), _bitbucket_by(_HOUR), _llm_by(_HOUR))
+BY_DAY_ROUTED = (_runs_by(_DAY, ROUTE_MATCH), _durations_by(_DAY, ROUTE_MATCH),
+                 _bitbucket_by(_DAY, _CHILD_ROUTE), _llm_by(_DAY, _CHILD_ROUTE))
 RUNS_BY_DAY, LLM_BY_DAY = BY_DAY[0], BY_DAY[3]  # the analytics queries build on these
 
 
@@ -172,11 +194,14 @@ def midnight(day: date) -> datetime:
 
 
 def aggregate(conn: Connection, *, lo: datetime, hi: datetime, per: Literal["day", "hour"],
-              git_host: bool = True) -> tuple[dict[date, DayRuns], list[LlmGroup]]:
+              git_host: bool = True, route: RouteFilter | None = None
+              ) -> tuple[dict[date, DayRuns], list[LlmGroup]]:
     """Figures of the rows in [lo, hi) per UTC day, or per UTC hour (`per="hour"`: the keys
-    are the hours' starts), as the rollup writes them; git-host calls unless not `git_host`."""
-    runs_q, durations_q, bitbucket_q, llm_q = BY_HOUR if per == "hour" else BY_DAY
-    params = {"since": lo, "until": hi}
+    are the hours' starts), as the rollup writes them; git-host calls unless not `git_host`;
+    with `route`, per day, of that route's runs only."""
+    runs_q, durations_q, bitbucket_q, llm_q = (
+        BY_DAY_ROUTED if route else BY_HOUR if per == "hour" else BY_DAY)
+    params: dict[str, Any] = {"since": lo, "until": hi, **(route.params if route else {})}
     out: dict[date, DayRuns] = {}
     for row in conn.execute(runs_q, params):
         out[row.day] = DayRuns(row.day, row.queued, row.processing, row.completed, row.failed,

@@ -28,6 +28,7 @@ from db.stats_figures import (
     LlmGroup,
     LlmSums,
     RollupState,
+    RouteFilter,
     aggregate,
     histograms_through,
     hour_figures,
@@ -132,13 +133,15 @@ def _hours(conn: Connection, lo: datetime, hi: datetime) -> dict[date, tuple[Day
 
 
 def _open_days(conn: Connection, state: RollupState, since: date | None, *,
-               git_host: bool = True) -> dict[date, tuple[DayRuns, LlmSums]]:
+               git_host: bool = True, route: RouteFilter | None = None
+               ) -> dict[date, tuple[DayRuns, LlmSums]]:
     """Per day after the rolled-up days: their rolled-up hours plus the live rows after
     (git-host calls unless not `git_host`: /stats/daily shows none)."""
     lo = _after_days(state, since)
     live_from = max(lo, state.hours_until or lo)
     out = _hours(conn, lo, live_from) if live_from > lo else {}
-    live, groups = aggregate(conn, lo=live_from, hi=_horizon(), per="day", git_host=git_host)
+    live, groups = aggregate(conn, lo=live_from, hi=_horizon(), per="day", git_host=git_host,
+                             route=route)
     llm: dict[date, list[LlmGroup]] = {}
     for group in groups:
         llm.setdefault(group.day, []).append(group)
@@ -150,12 +153,16 @@ def _open_days(conn: Connection, state: RollupState, since: date | None, *,
 
 
 def totals(engine: Engine, *, since: date | None, use_rollup: bool = True,
-           refresh: Refresh | None = None) -> tuple[DayRuns, LlmSums]:
-    """Runs (as one pseudo-day, dated today) and LLM calls from `since` on, summed."""
-    return _read(engine, use_rollup, refresh, lambda conn, state: _totals(conn, state, since))
+           refresh: Refresh | None = None,
+           route: RouteFilter | None = None) -> tuple[DayRuns, LlmSums]:
+    """Runs (as one pseudo-day, dated today) and LLM calls from `since` on, summed. The
+    rollup keeps every route together: a route's figures are read from the rows."""
+    return _read(engine, use_rollup and route is None, refresh,
+                 lambda conn, state: _totals(conn, state, since, route))
 
 
-def _totals(conn: Connection, state: RollupState, since: date | None) -> tuple[DayRuns, LlmSums]:
+def _totals(conn: Connection, state: RollupState, since: date | None,
+            route: RouteFilter | None = None) -> tuple[DayRuns, LlmSums]:
     runs, llm = DayRuns(clock.today()), [LlmSums()]
     if state.done is not None:
         days = {"first_day": since or EARLIEST.date(), "through": state.done}
@@ -165,7 +172,7 @@ def _totals(conn: Connection, state: RollupState, since: date | None) -> tuple[D
                        _histogram_of(conn, since, state.done), r.duration_sum,
                        int(r.bitbucket_calls), int(r.bitbucket_errors))
         llm = [_llm(r)]
-    for day_runs, day_llm in _open_days(conn, state, since).values():
+    for day_runs, day_llm in _open_days(conn, state, since, route=route).values():
         runs.add(day_runs)
         llm.append(day_llm)
     return runs, LlmSums.of(llm)
@@ -183,13 +190,16 @@ def total_figures(engine: Engine, *, since: date | None,
 
 
 def day_figures(engine: Engine, *, since: date, use_rollup: bool = True,
-                refresh: Refresh | None = None) -> dict[date, DayFigures]:
+                refresh: Refresh | None = None,
+                route: RouteFilter | None = None) -> dict[date, DayFigures]:
     """Each day from `since` on that has any figure: closed days as rolled up, later days
-    from their rolled-up hours and live rows."""
-    return _read(engine, use_rollup, refresh, lambda conn, state: _days(conn, state, since))
+    from their rolled-up hours and live rows (a route's: all from its rows)."""
+    return _read(engine, use_rollup and route is None, refresh,
+                 lambda conn, state: _days(conn, state, since, route))
 
 
-def _days(conn: Connection, state: RollupState, since: date) -> dict[date, DayFigures]:
+def _days(conn: Connection, state: RollupState, since: date,
+          route: RouteFilter | None = None) -> dict[date, DayFigures]:
     out = {}
     if state.done is not None and since <= state.done:
         for r in conn.execute(_CLOSED_DAYS, {"first_day": since, "through": state.done}):
@@ -198,7 +208,8 @@ def _days(conn: Connection, state: RollupState, since: date) -> dict[date, DayFi
                 r.duration_count, r.duration_sum, r.p50_seconds, r.p95_seconds,
                 LlmSums(*r[10:]))  # the llm_* columns, in LlmSums' order
     out.update((day, DayFigures.of(runs, llm))
-               for day, (runs, llm) in _open_days(conn, state, since, git_host=False).items())
+               for day, (runs, llm) in _open_days(conn, state, since, git_host=False,
+                                                   route=route).items())
     return out
 
 

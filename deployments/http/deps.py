@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 from sqlalchemy import Engine
 
 from base.settings import Settings
@@ -62,3 +62,13 @@ def require_api_token(settings: SettingsDep,
 
 
 ReadAuth = Depends(require_api_token)
+
+
+# The filters by route (PROJECTS_FILE) of /history, /stats and /stats/daily: typed, so a bad
+# value is a 422 and never reaches the database
+ProjectParam = Annotated[str | None, Query(
+    min_length=1, max_length=50, pattern="^[A-Z][A-Z0-9_]*$",
+    description="only runs of this Jira project (its key, e.g. MAT)")]
+RepositoryParam = Annotated[str | None, Query(
+    min_length=1, max_length=300, pattern="^[^\\x00]+$",
+    description="only runs that went to this repository (workspace/repository, or a local path)")]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator
 from base.issue_keys import ISSUE_KEY, MAX_ISSUE_KEY
 from db.history_queries import Cursor, RunFilter, file_history, list_runs, run_detail
 from db.models import RunStatus
-from deployments.http.deps import EngineDep, ReadAuth
+from deployments.http.deps import EngineDep, ProjectParam, ReadAuth, RepositoryParam
 
 router = APIRouter(tags=["history"], dependencies=[ReadAuth])
 NO_NUL = "^[^\\x00]+$"
@@ -47,6 +47,8 @@ class _Run(BaseModel):
 
 
 class RunItem(_Run):
+    project_key: str | None
+    repository: str | None  # null: recorded before routing (migration 0009)
     file_records: int
     llm_calls: int
     llm_cost_usd: float | None
@@ -227,6 +229,7 @@ def _run_item(row: dict[str, Any]) -> RunItem:
         completed_at=row["completed_at"],
         duration_seconds=_f(row["processing_duration_seconds"]),
         modified_files_count=row["modified_files_count"], error_message=row["error_message"],
+        project_key=row["project_key"], repository=row["repository"],
         file_records=row["file_records"], llm_calls=row["llm_calls"],
         llm_cost_usd=_f(row["llm_cost"]) if row["llm_priced_calls"] else None,
         llm_unpriced_calls=row["llm_unpriced_calls"])
@@ -243,6 +246,8 @@ def history(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, pattern="^[A-Za-z0-9_-]+={0,2}$",
                                         description="next_cursor of the previous page")] = None,
+    project: ProjectParam = None,
+    repository: RepositoryParam = None,
 ) -> RunPage:
     """Issue runs, newest first, filtered and paged with a keyset cursor."""
     since = _utc(since, "since") if since is not None else None
@@ -250,7 +255,8 @@ def history(
     if since is not None and until is not None and since >= until:
         raise invalid("since", "since must be before until")
     after = decode_cursor(cursor) if cursor else None
-    filters = RunFilter(status=status_, issue_key=issue_key, since=since, until=until)
+    filters = RunFilter(status=status_, issue_key=issue_key, since=since, until=until,
+                        project_key=project, repository=repository)
     rows = list_runs(engine, filters=filters, limit=limit + 1, after=after)
     items = [_run_item(row) for row in rows[:limit]]
     more = len(rows) > limit

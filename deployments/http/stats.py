@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from db import stats
-from deployments.http.deps import EngineDep, ReadAuth
+from db import stats, stats_routes
+from deployments.http.deps import EngineDep, ProjectParam, ReadAuth, RepositoryParam
 
 router = APIRouter(tags=["stats"], dependencies=[ReadAuth])
 log = logging.getLogger(__name__)
@@ -32,17 +32,39 @@ def refresh_rollup(engine: Engine) -> None:
 # day or hour, so no separate check runs first. They are async only so that FastAPI validates
 # the answer on the event loop instead of handing it to a second worker thread.
 @router.get("/stats", response_model=stats.Overview)
-async def overview(engine: EngineDep,
-                   days: Annotated[int | None, Days] = None) -> stats.Overview:
-    """Totals over all history, or over the last `days` UTC days."""
+async def overview(engine: EngineDep, days: Annotated[int | None, Days] = None,
+                   project: ProjectParam = None,
+                   repository: RepositoryParam = None) -> stats.Overview:
+    """Totals over all history, or over the last `days` UTC days; of one project's or
+    repository's runs when asked."""
+    route = _route(project, repository)
     return await run_in_threadpool(
-        lambda: stats.overview(engine, days=days, refresh=refresh_rollup))
+        lambda: stats.overview(engine, days=days, refresh=refresh_rollup, route=route))
 
 
 @router.get("/stats/daily", response_model=stats.Daily)
-async def daily(engine: EngineDep, days: Annotated[int, Days] = 30) -> stats.Daily:
+async def daily(engine: EngineDep, days: Annotated[int, Days] = 30,
+                project: ProjectParam = None,
+                repository: RepositoryParam = None) -> stats.Daily:
     """Per UTC day: runs, outcomes, durations and LLM cost, newest first."""
-    return await run_in_threadpool(lambda: stats.daily(engine, days=days, refresh=refresh_rollup))
+    route = _route(project, repository)
+    return await run_in_threadpool(
+        lambda: stats.daily(engine, days=days, refresh=refresh_rollup, route=route))
+
+
+@router.get("/stats/by-route", response_model=stats_routes.ByRoute)
+def by_route(engine: EngineDep, days: Annotated[int | None, Days] = None,
+             project: ProjectParam = None,
+             repository: RepositoryParam = None) -> stats_routes.ByRoute:
+    """Runs, outcomes and LLM cost per Jira project and repository, most runs first."""
+    since = stats.first_day(days, None)
+    return stats_routes.by_route(engine, days=days, since=since,
+                                 route=stats.RouteFilter(project, repository))
+
+
+def _route(project: str | None, repository: str | None) -> stats.RouteFilter | None:
+    """None when no filter is asked: the figures come from the rollup."""
+    return stats.RouteFilter(project, repository) if project or repository else None
 
 
 @router.get("/stats/llm-cost", response_model=stats.LlmCost)
