@@ -31,6 +31,7 @@ from deployments.ownership import DEPLOYMENT_NAMES, refuse_pool_deployments, reg
 from flows.process_issue import process_issue
 from flows.revise_pull_request import revise_pull_request
 from tasks.limits import ensure_limits
+from tasks.route_check import check_routes
 from tasks.runtime import current_runtime
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ def serve_forever(settings: Settings) -> None:
         api = prefect_api_url(settings)
         require_current_schema(current_runtime().engine)
         ensure_limits(settings)
+        for line in check_routes(settings):  # a route the token cannot reach stops the start
+            logger.warning("route %s", line)
         http = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host,
                                              port=settings.http_port, log_level="info"))
         if settings.serve_runner:
