@@ -250,3 +250,8 @@ app.add_typer(stats_app, name="stats")
 from cli.budget import budget_app  # noqa: E402
 
 app.add_typer(budget_app, name="budget")
+
+# work pools: `sdb-agent worker` (cli/worker.py)
+from cli.worker import worker  # noqa: E402
+
+app.command("worker")(worker)
