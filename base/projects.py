@@ -1,9 +1,10 @@
 """The routing of Jira projects to repositories (`PROJECTS_FILE`, YAML).
 
 A route names a Jira project (optionally narrowed by a component, a label or both), the
-repository its issues go to, that repository's targets file, and the budgets, reviewers and
-Jira transitions of its runs. Unknown keys, two routes for the same project and narrowing,
-and a targets file that does not load are errors naming the file, found before any spend.
+repository its issues go to, that repository's targets file, and the per-run budget,
+reviewers and Jira transitions of its runs. Unknown keys, two routes for the same project
+and narrowing, and a targets file that does not load are errors naming the file, found
+before any spend.
 An issue that no route takes is refused, never sent to a guessed repository.
 """
 
@@ -55,7 +56,6 @@ class Route(BaseModel):
     base_branch: str | None = Field(default=None, min_length=1)
     targets_file: Path
     llm_budget_per_run_usd: float | None = Field(default=None, gt=0)
-    llm_budget_per_day_usd: float | None = Field(default=None, gt=0)
     pr_reviewers: tuple[str, ...] | None = None
     jira_transition_on_pr: str | None = None
     jira_transition_on_failure: str | None = None
@@ -92,8 +92,7 @@ class Route(BaseModel):
         """The settings of this route's runs: the global ones with the route's over them.
         The global daily budget (LLM_BUDGET_PER_DAY_USD) is kept: it holds across routes."""
         update: dict[str, Any] = {"targets_file": self.targets_file,
-                                  "base_branch": self.base_branch,
-                                  "llm_budget_per_project_day_usd": self.llm_budget_per_day_usd}
+                                  "base_branch": self.base_branch}
         if self.bitbucket is not None:
             update |= {"git_provider": "bitbucket",
                        "bitbucket_workspace": self.bitbucket.workspace,

@@ -158,7 +158,6 @@ class Settings(BaseSettings):
     # spend control (README "Spend control")
     llm_budget_per_run_usd: float | None = Field(default=None, gt=0)
     llm_budget_per_day_usd: float | None = Field(default=None, gt=0)
-    llm_budget_per_project_day_usd: float | None = Field(default=None, gt=0)
     llm_max_completion_tokens: int = Field(default=8192, ge=256, le=200_000)
     cost_alert_usd: float | None = Field(default=None, gt=0)
     alert_webhook_url: SecretStr | None = None  # a Slack webhook URL is itself a credential
@@ -195,7 +194,7 @@ class Settings(BaseSettings):
 
     @field_validator("cost_budget_daily_usd", "llm_reasoning_effort", "pricing_file",
                      "llm_budget_per_run_usd", "llm_budget_per_day_usd", "cost_alert_usd",
-                     "llm_budget_per_project_day_usd", "projects_file", "base_branch",
+                     "projects_file", "base_branch",
                      "alert_webhook_url",
                      "jira_transition_on_pr", "jira_transition_on_failure", "jira_account_id",
                      "reviewer_map", mode="before")
@@ -261,8 +260,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _budget_needs_a_price(self) -> Settings:
         """A budget cannot be kept for a model whose calls have no price."""
-        if (self.llm_budget_per_run_usd or self.llm_budget_per_day_usd
-                or self.llm_budget_per_project_day_usd) and \
+        if (self.llm_budget_per_run_usd or self.llm_budget_per_day_usd) and \
                 PriceTable.load(self.pricing_file).price_of(self.llm_model) is None:
             raise ValueError(
                 f"LLM_MODEL {self.llm_model} has no price, so a budget cannot be kept; "

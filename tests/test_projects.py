@@ -121,7 +121,7 @@ class TestChoosingARoute:
     ) -> None:
         path = projects_file(tmp_path, route(extra=(
             "    base_branch: develop\n    llm_budget_per_run_usd: 0.5\n"
-            "    llm_budget_per_day_usd: 3\n    pr_reviewers: ['{a}', '{b}']\n"
+            "    pr_reviewers: ['{a}', '{b}']\n"
             "    jira_transition_on_pr: In Review\n")))
         settings = Settings.from_values({"LLM_BUDGET_PER_DAY_USD": "10",
                                          "JIRA_TRANSITION_ON_FAILURE": "Blocked",
@@ -134,7 +134,6 @@ class TestChoosingARoute:
         assert routed.base_branch == "develop"
         assert routed.llm_budget_per_run_usd == 0.5
         assert routed.llm_budget_per_day_usd == 10  # the global day: across every route
-        assert routed.llm_budget_per_project_day_usd == 3
         assert routed.pr_reviewer_list == ["{a}", "{b}"]
         assert (routed.jira_transition_on_pr, routed.jira_transition_on_failure) == (
             "In Review", "Blocked")

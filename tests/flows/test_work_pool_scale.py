@@ -228,7 +228,9 @@ def parent_pid(pid: int | None) -> int | None:
 
 
 @pytest.mark.timeout(900)
-def test_issues_of_three_repositories_on_three_workers_survive_a_killed_worker(cluster: Cluster) -> None:
+def test_issues_of_three_repositories_on_three_workers_survive_a_killed_worker(
+    cluster: Cluster,
+) -> None:
     for key in keys():
         cluster.deliver(key, f"first-{key}")
     victim = cluster.workers[0]
