@@ -235,17 +235,32 @@ def test_issues_of_three_repositories_on_three_workers_survive_a_killed_worker(
         cluster.deliver(key, f"first-{key}")
     victim = cluster.workers[0]
 
-    def victims_runs() -> dict[uuid.UUID, int]:
-        """The first worker's running flow runs and their processes (its children, each in a
-        session of its own)."""
-        return {r.id: pid for r in cluster.flow_runs()
-                if r.state_type and r.state_type.value == "RUNNING"
-                and (pid := run_pid(r)) and parent_pid(pid) == victim.pid}
+    def children() -> set[int]:
+        return {int(d.name) for d in Path("/proc").iterdir()
+                if d.name.isdigit() and parent_pid(int(d.name)) == victim.pid}
 
-    wait_for("the first worker to run a flow", lambda: bool(victims_runs()), cluster, 240)
-    killed = victims_runs()
+    def victims_runs() -> dict[uuid.UUID, int] | None:
+        """The first worker's flow runs by process (its children, each in a session of its
+        own), once every one is running with its history row; None until then, so that the
+        kill never catches a run before its claim (nothing would tell of it)."""
+        pids = children()
+        runs = {r.id: pid for r in cluster.flow_runs()
+                if (pid := run_pid(r)) in pids and r.state_name == "Running"}
+        claimed = {row.flow_run_id for row in cluster.rows(
+            "SELECT flow_run_id FROM issue_processing_history WHERE status = 'processing'")}
+        return runs if runs and set(runs.values()) == pids and set(runs) <= claimed else None
+
+    seen: list[dict[uuid.UUID, int]] = [{}]
+
+    def ready_to_kill() -> bool:
+        seen[0] = victims_runs() or {}
+        return bool(seen[0])
+
+    wait_for("the first worker to run only claimed flows", ready_to_kill, cluster, 240)
+    killed = seen[0]
+    doomed = children() | set(killed.values())  # read before the worker dies and they move
     os.killpg(victim.pid, signal.SIGKILL)  # the machine is lost: the worker and its runs
-    for pid in killed.values():
+    for pid in doomed:
         os.kill(pid, signal.SIGKILL)
     victim.wait(timeout=10)
 
