@@ -35,8 +35,7 @@ def refresh_rollup(engine: Engine) -> None:
 async def overview(engine: EngineDep, days: Annotated[int | None, Days] = None,
                    project: ProjectParam = None,
                    repository: RepositoryParam = None) -> stats.Overview:
-    """Totals over all history, or over the last `days` UTC days; of one project's or
-    repository's runs when asked."""
+    """Totals over all history or the last `days` UTC days, optionally of one route."""
     route = _route(project, repository)
     return await run_in_threadpool(
         lambda: stats.overview(engine, days=days, refresh=refresh_rollup, route=route))
