@@ -55,7 +55,7 @@ def throwaway_postgres(prefix: str) -> Iterator[EmbeddedPostgres]:
     """A started embedded PostgreSQL in a new temporary directory (one the unprivileged
     server user can reach when run as root), removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix=prefix))
-    server = EmbeddedPostgres(root)
+    server = EmbeddedPostgres(root, durable=False)
     server.start()
     try:
         yield server

@@ -57,7 +57,7 @@ def prefect_database() -> Iterator[str]:
         pytest.skip("no PostgreSQL build with the pg_trgm extension on this machine")
     root = Path(tempfile.mkdtemp(prefix="sdb-test-prefect-pg-"))
     root.chmod(0o755)
-    server = EmbeddedPostgres(root, binaries=binaries)
+    server = EmbeddedPostgres(root, binaries=binaries, durable=False)
     server.start()
     try:
         server.ensure_database("prefect")

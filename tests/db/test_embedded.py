@@ -37,6 +37,15 @@ class TestEmbeddedPostgres:
         engine.dispose()
         assert rules == ["scram-sha-256"]
 
+    def test_a_throwaway_cluster_does_not_flush_to_disk(self, pg_server: EmbeddedPostgres) -> None:
+        assert not pg_server.durable and EmbeddedPostgres(pg_server.root.parent / "x").durable
+        engine = create_engine(pg_server.url("postgres"))
+        with engine.connect() as conn:
+            flushes = [conn.execute(text(f"SHOW {name}")).scalar_one()
+                       for name in ("fsync", "synchronous_commit", "full_page_writes")]
+        engine.dispose()
+        assert flushes == ["off", "off", "off"]
+
     def test_starting_a_running_server_again_returns_the_same_address(
         self, pg_server: EmbeddedPostgres
     ) -> None:
