@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv installs the lock in seconds where pip takes minutes (the lock is uv's own output)
+UV_VERSION := 0.13.9
+UV := VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv
 
 .PHONY: help install test test-clock lint demo bench lock clean ui-check
 
@@ -13,10 +16,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "sdb-agent needs Python 3.11 or newer (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
-		--config-settings editable_mode=compat -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet -r requirements.lock
+	$(UV) pip install --quiet --no-deps --config-setting editable_mode=compat -e .
 	touch $(STAMP)
 
 install: $(STAMP) ## create the virtual environment from the lock file
@@ -60,7 +62,7 @@ demo: $(STAMP) ## run the main job on the embedded defaults
 UI_STAMP := $(VENV)/.installed-ui
 
 $(UI_STAMP): $(STAMP) requirements-ui.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-ui.lock
+	$(UV) pip install --quiet -r requirements-ui.lock
 	touch $(UI_STAMP)
 
 ui-check: $(UI_STAMP) ## demo, failing and partial runs seen in headless Chromium (apt-get install chromium); not in CI
@@ -69,8 +71,7 @@ ui-check: $(UI_STAMP) ## demo, failing and partial runs seen in headless Chromiu
 bench: $(STAMP) ## benchmarks (not tests): medians and ratios
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-lock: ## re-resolve the lock files from pyproject.toml (the image's runtime lock keeps the same pins)
-	$(BIN)/python -m pip install --quiet uv
+lock: $(STAMP) ## re-resolve the lock files from pyproject.toml (the image's runtime lock keeps the same pins)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --universal -c requirements.lock -o requirements-runtime.lock
 	$(BIN)/uv pip compile pyproject.toml --extra ui --python-version 3.11 --universal -c requirements.lock -o requirements-ui.lock
