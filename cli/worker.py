@@ -23,7 +23,8 @@ def worker(
     pool: Annotated[str, typer.Option(help="The work pool to poll (prefect.yaml's).")] = POOL,
     name: Annotated[str | None, typer.Option(help="The worker's name in Prefect.")] = None,
     limit: Annotated[int | None, typer.Option(
-        min=1, help="At most this many flow runs at once on this worker.")] = None,
+        min=1, help="At most this many flow runs at once on this worker "
+        "[default: MAX_CONCURRENT_RUNS].")] = None,
 ) -> None:
     """Check the settings, the database's schema revision and the Prefect API, then run
     `prefect worker start` on the pool (it replaces this process)."""
@@ -38,6 +39,8 @@ def worker(
     command = [str(Path(sys.executable).parent / "prefect"), "worker", "start", "--pool", pool,
                "--type", "process"]
     command += ["--name", name] if name else []
-    command += ["--limit", str(limit)] if limit else []
+    command += ["--limit", str(limit or runtime.settings.max_concurrent_runs)]
+    # prefect.yaml's command (`python -m prefect.engine`) must find this environment's python
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     sys.stdout.flush()
-    os.execv(command[0], command)
+    os.execve(command[0], command, {**os.environ, "PATH": path})
