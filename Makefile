@@ -28,9 +28,14 @@ lint: $(STAMP) ## ruff, mypy (strict) and the import-linter contracts (layers) o
 	$(BIN)/mypy .
 	$(BIN)/lint-imports --no-cache
 
-test: lint ## lint, then the whole test suite on throwaway PostgreSQL
-	@$(BIN)/python -m pytest; status=$$?; \
+# The suite waits on servers and subprocesses much of the time: the lint runs beside it (its
+# report follows the suite's), and either failing fails the target.
+test: $(STAMP) ## lint and the whole test suite on throwaway PostgreSQL
+	@lint_log=$$(mktemp); ($(MAKE) --no-print-directory lint > $$lint_log 2>&1; echo $$? >> $$lint_log) & \
+	$(BIN)/python -m pytest; status=$$?; wait; \
+	lint_status=$$(tail -n 1 $$lint_log); echo "== lint"; sed '$$d' $$lint_log; rm -f $$lint_log; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the test setup is broken" >&2; exit 1; fi; \
+	[ $$lint_status -eq 0 ] || { echo "lint failed" >&2; exit 1; }; \
 	exit $$status
 
 # libfaketime built from the source that the `libfaketime` wheel ships (pinned in the lock):

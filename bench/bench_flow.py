@@ -14,7 +14,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -27,19 +26,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchkit import scratch, script_table_edits, table_files, table_targets  # noqa: E402
+
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before Prefect is imported
 
 FILES = 10
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-SCRATCH = Path(tempfile.mkdtemp(prefix="sdb-bench-flow-"))
-SCRATCH.chmod(0o755)  # our own directory; as root the embedded server's user must enter it
-
-
-def table(index: int) -> bytes:
-    rows = "".join(f'\t{{ MAT_{index}_{n:03d},\t"M{index}{n:03d}",\t{n}.0 }},\r\n'
-                   for n in range(200))
-    text = f"// 재료 표 {index} (CP949)\r\nstatic const Row kRows{index}[] = {{\r\n{rows}}};\r\n"
-    return text.encode("cp949")
+SCRATCH = scratch("flow")
 
 
 def setup(stack: ExitStack) -> Any:
@@ -57,15 +50,11 @@ def setup(stack: ExitStack) -> Any:
     prefect = LocalPrefectServer(SCRATCH)
     stack.callback(prefect.stop)
     prefect_url = prefect.ensure()
-    files = {f"src/Table{i}.cpp": table(i) for i in range(FILES)}
-    repo = BitbucketEmulator.create_repository(SCRATCH / "repo.git", files)
+    repo = BitbucketEmulator.create_repository(SCRATCH / "repo.git", table_files(FILES))
     bitbucket = stack.enter_context(
         BitbucketEmulator(repo, "acme", "bench", access_token="bench-token"))
     llm = stack.enter_context(OpenAIStandin())
-    targets = SCRATCH / "targets.yaml"
-    targets.write_text("targets:\n" + "".join(
-        f"  - path: src/Table{i}.cpp\n    encoding: cp949\n    instructions: add the row\n"
-        for i in range(FILES)))
+    targets = table_targets(SCRATCH / "targets.yaml", FILES)
     os.environ.update({
         "DATABASE_URL": url.render_as_string(hide_password=False), "SDB_DATA_DIR": str(SCRATCH),
         "PREFECT_API_URL": prefect_url, "GIT_PROVIDER": "bitbucket",
@@ -79,13 +68,7 @@ def setup(stack: ExitStack) -> Any:
     from tasks.runtime import current_runtime
 
     migrate.upgrade(current_runtime().engine)
-    llm.script("issue_spec", {"spec_markdown": "Add row 999 to every table."})
-    for i in range(FILES):
-        llm.script("file_edits", {"edits": [{
-            "search": f'\t{{ MAT_{i}_199,\t"M{i}199",\t199.0 }},\n',
-            "replace": f'\t{{ MAT_{i}_199,\t"M{i}199",\t199.0 }},\n'
-                       f'\t{{ MAT_{i}_999,\t"M{i}999",\t999.0 }},\n'}],
-            "summary": "row added"}, path=f"src/Table{i}.cpp")
+    script_table_edits(llm, FILES)
     return llm
 
 

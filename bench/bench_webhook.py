@@ -36,7 +36,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -47,13 +46,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchkit import prefect_postgres_bindir, scratch, start_prefect  # noqa: E402
 
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 BURSTS = int(os.environ.get("BENCH_BURSTS", "3"))
 SECRET = "bench-webhook-secret"
-SCRATCH = Path(tempfile.mkdtemp(prefix="sdb-bench-webhook-"))
-SCRATCH.chmod(0o755)  # our own directory; as root the embedded server's user must enter it
+SCRATCH = scratch("webhook")
 
 LOAD = textwrap.dedent('''
     import hashlib, hmac, json, random, sys, time
@@ -90,36 +89,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
 
 
-def prefect_postgres_bindir() -> Path | None:
-    """A PostgreSQL build with pg_trgm for Prefect's own state, or None."""
-    from db.pg_binaries import PgBinaries, binaries_with_extension
-
-    named = os.environ.get("BENCH_PREFECT_PG_BIN")
-    if named:
-        return Path(named) if PgBinaries(Path(named)).has_extension("pg_trgm") else None
-    found = binaries_with_extension("pg_trgm")
-    return found.bindir if found else None
-
-
-def start_prefect(stack: ExitStack, name: str, pg_bindir: Path | None) -> str:
-    """A Prefect server with its state in SQLite, or in a PostgreSQL from `pg_bindir`."""
-    from db.embedded import EmbeddedPostgres
-    from db.pg_binaries import PgBinaries
-    from deployments.local_prefect import LocalPrefectServer
-
-    database_url: str | None = None
-    if pg_bindir is not None:
-        prefect_pg = EmbeddedPostgres(SCRATCH / f"{name}-pg", binaries=PgBinaries(pg_bindir))
-        stack.callback(prefect_pg.stop)
-        prefect_pg.start()
-        prefect_pg.ensure_database("prefect")
-        url = prefect_pg.url("prefect").set(drivername="postgresql+asyncpg")
-        database_url = url.render_as_string(hide_password=False)
-    prefect = LocalPrefectServer(SCRATCH / name, database_url=database_url)
-    stack.callback(prefect.stop)
-    return prefect.ensure()
-
-
 @dataclass(frozen=True)
 class Burst:
     ack_p50: float
@@ -154,7 +123,7 @@ def main() -> None:
         migrate.upgrade(current_runtime().engine)
         for name, bindir in backends:
             with ExitStack() as backend_stack:
-                prefect_url = start_prefect(backend_stack, name, bindir)
+                prefect_url = start_prefect(backend_stack, SCRATCH / name, bindir)
                 run_bursts(prefect_url, name)
 
 
