@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# uv installs the lock in seconds where pip takes minutes (the lock is uv's own output)
+# uv installs the lock in seconds where pip takes minutes (the lock is uv's own output);
+# bytecode is compiled at install, as pip does: with PYTHONDONTWRITEBYTECODE set, every
+# process would otherwise compile each module it imports
 UV_VERSION := 0.13.9
 UV := VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv
 
@@ -17,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 		|| { echo "sdb-agent needs Python 3.11 or newer (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet -r requirements.lock
+	$(UV) pip install --quiet --compile-bytecode -r requirements.lock
 	$(UV) pip install --quiet --no-deps --config-setting editable_mode=compat -e .
 	touch $(STAMP)
 
@@ -67,7 +69,7 @@ demo: $(STAMP) ## run the main job on the embedded defaults
 UI_STAMP := $(VENV)/.installed-ui
 
 $(UI_STAMP): $(STAMP) requirements-ui.lock
-	$(UV) pip install --quiet -r requirements-ui.lock
+	$(UV) pip install --quiet --compile-bytecode -r requirements-ui.lock
 	touch $(UI_STAMP)
 
 ui-check: $(UI_STAMP) ## demo, failing and partial runs seen in headless Chromium (apt-get install chromium); not in CI

@@ -288,7 +288,13 @@ def main() -> None:
         bench = setup(stack)
         with bench.workers(1):
             bench.wait_for(bench.start_runs(1))  # warm-up: the first run's imports
-        rounds = [bench.run_round(n) for _ in range(ROUNDS) for n in WORKER_COUNTS]
+        rounds = []
+        for _ in range(ROUNDS):
+            for count in WORKER_COUNTS:
+                done = bench.run_round(count)
+                print(f"  round: {count} worker(s), {done.issues} issues in {done.seconds:.1f} s",
+                      flush=True)
+                rounds.append(done)
         report(rounds)
 
 
