@@ -107,7 +107,8 @@ class Bench:
     issue_numbers: Iterator[int]
 
     def cpu(self) -> dict[str, float]:
-        return {part: tree_cpu_seconds(pid) for part, pid in self.meters.items()}
+        """Each part's CPU so far; 0 for a part this run lacks (pid 0: Prefect on SQLite)."""
+        return {part: tree_cpu_seconds(pid) if pid else 0.0 for part, pid in self.meters.items()}
 
     @contextmanager
     def workers(self, count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
