@@ -33,15 +33,6 @@ PINNED_NOW = datetime(2027, 1, 2, 12, 30, tzinfo=UTC)
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="sdb-test-prefect-"))
 
 
-FIRST = "tests/flows/test_work_pool_scale.py"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest test (minutes, mostly waiting on its own processes) starts first, beside
-    the rest, instead of last, alone."""
-    items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
-
-
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[str]:
     """A real Prefect API server (temporary SQLite state) for the whole session."""
