@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, cast
 
 from prefect.context import SettingsContext, get_settings_context
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, Settings
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
+from base.prefect_overrides import overridden
 from deployments.local_prefect import prefect_api_url
 from flows.run_result import RunResult
 from tasks.runtime import current_runtime
@@ -32,18 +32,6 @@ def run_issue_now(*, issue: dict[str, Any] | None, issue_key: str | None,
     return cast(RunResult, result)  # the flow's state data is its RunResult
 
 
-_derived: tuple[Settings, Settings] | None = None  # (Prefect's settings, the same without)
-_derived_lock = threading.Lock()
-
-
 def _without_flow_heartbeat() -> SettingsContext:
-    """Prefect's current settings with the flow-run heartbeat off. Deriving them rebuilds
-    every setting from the environment (tens of milliseconds), so it is done once for as
-    long as Prefect's settings stay the same object."""
-    global _derived
-    current = get_settings_context()
-    with _derived_lock:
-        if _derived is None or _derived[0] is not current.settings:
-            _derived = (current.settings, current.settings.copy_with_update(
-                updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
-        return SettingsContext(profile=current.profile, settings=_derived[1])
+    """Prefect's current settings with the flow-run heartbeat off."""
+    return overridden(get_settings_context(), PREFECT_FLOWS_HEARTBEAT_FREQUENCY, None)

@@ -27,6 +27,8 @@ from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
+from base.prefect_overrides import overridden
+
 DEPLOYMENT = "process-issue/process-issue"
 REVISE_DEPLOYMENT = "revise-pull-request/revise-pull-request"
 RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
@@ -51,10 +53,7 @@ class FlowRunHandoff:
         self._client: PrefectClient | None = None
         self._deployment_id: uuid.UUID | None = None
         self._lock = asyncio.Lock()
-        current = get_settings_context()
-        self._profile = current.profile
-        self._no_client_retries = current.settings.copy_with_update(
-            updates={PREFECT_CLIENT_MAX_RETRIES: 0})
+        self._settings = get_settings_context()  # the app's, whichever context calls later
 
     async def start(self, parameters: dict[str, Any], *, idempotency_key: str,
                     tags: list[str]) -> uuid.UUID:
@@ -110,7 +109,7 @@ class FlowRunHandoff:
     def _attempt_settings(self) -> SettingsContext:
         """Prefect's own client retries are off inside: this loop decides and keeps time. A
         context is entered once, so each attempt gets its own."""
-        return SettingsContext(profile=self._profile, settings=self._no_client_retries)
+        return overridden(self._settings, PREFECT_CLIENT_MAX_RETRIES, 0)
 
     async def _start_once(self, parameters: dict[str, Any], idempotency_key: str,
                           tags: list[str]) -> uuid.UUID:
