@@ -26,6 +26,7 @@ from base.settings import Settings
 from db import migrate
 from db.embedded import EmbeddedPostgres
 from tasks.runtime import Runtime, install_runtime
+from tests.prefect_server import PrefectTestServer
 
 TEMPLATE_DB = "sdb_template"
 # Early January: a window of the last few days crosses a month and a year end.
@@ -33,14 +34,46 @@ PINNED_NOW = datetime(2027, 1, 2, 12, 30, tzinfo=UTC)
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="sdb-test-prefect-"))
 
 
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    """A real Prefect API server (temporary SQLite state) for the whole session."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+PREFECT_SERVER = pytest.StashKey[PrefectTestServer]()
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield str(PREFECT_API_URL.value())
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start this process's Prefect server now if any collected test will need it."""
+    if any("prefect_api" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[PREFECT_SERVER] = PrefectTestServer()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(PREFECT_SERVER, None)
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(pytestconfig: pytest.Config) -> Iterator[str]:
+    """A real Prefect API server (temporary SQLite state) for the whole session, installed as
+    Prefect's settings here and in threads that have none of their own (as Prefect's test
+    harness does)."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_SERVER not in pytestconfig.stash:  # not seen at collection
+        pytestconfig.stash[PREFECT_SERVER] = PrefectTestServer()
+    server = pytestconfig.stash[PREFECT_SERVER]
+    api_url = server.wait_until_healthy(timeout_seconds=120)
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), \
+            _temporary_global_settings_context(get_settings_context()):
+        yield api_url
+        _drain_prefect_workers()
+
+
+def _drain_prefect_workers() -> None:
+    """Send the logs and events still queued before the server stops."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all()
+    EventsWorker.drain_all()
 
 
 @pytest.fixture
