@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -20,13 +21,21 @@ if TYPE_CHECKING:  # schemathesis defines this alias for type checkers only
 
 
 def _load_schema() -> schemathesis.BaseSchema:
-    """The schema as the app serves it (its routes need no database to describe themselves)."""
+    """The schema as the app serves it (its routes need no database to describe themselves),
+    read without starting the app: at collection its lifespan's hand-off loop would reach for
+    the default database and start an embedded PostgreSQL in the checkout."""
+    app = build_app()
     runtime = Runtime(load_settings())
     try:
         with using_runtime(runtime):
-            return schemathesis.openapi.from_asgi("/openapi.json", build_app())
+            served = TestClient(app).get("/openapi.json")  # outside `with`: no lifespan
     finally:
         runtime.close()
+    served.raise_for_status()
+    loaded = schemathesis.openapi.from_dict(served.json())
+    loaded.app = app  # the calls go to the app in process, as `from_asgi` arranges
+    loaded.location = "/openapi.json"
+    return loaded
 
 
 schema = _load_schema()
