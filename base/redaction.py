@@ -68,6 +68,22 @@ def _redact_statement(conn: Any, cursor: Any, statement: str, parameters: Any,
     return statement, _redact_params(parameters)
 
 
+def _mask_message(record: logging.LogRecord) -> None:
+    """Arguments are kept where they can be (formatters such as uvicorn's access log unpack
+    them): a clean record is left alone, and a secret in a text argument is masked in place.
+    Only a secret the arguments do not hold as text folds the record into one message."""
+    message = record.getMessage()
+    if redact(message) == message:
+        return
+    if isinstance(record.args, tuple) and isinstance(record.msg, str):
+        args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        masked = redact(record.msg)
+        if redact(masked % args) == masked % args:
+            record.msg, record.args = masked, args
+            return
+    record.msg, record.args = redact(message), None
+
+
 def _install_log_records() -> None:
     """Every record is masked as it is made, before any handler or filter sees it."""
     make_record = logging.getLogRecordFactory()
@@ -76,7 +92,7 @@ def _install_log_records() -> None:
         record = make_record(*args, **kwargs)
         if _active:
             try:
-                record.msg, record.args = redact(record.getMessage()), None
+                _mask_message(record)
             except (TypeError, ValueError):  # a malformed format: leave it to logging
                 return record
             if record.exc_info and not record.exc_text:

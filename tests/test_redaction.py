@@ -39,6 +39,26 @@ class TestTheMask:
                        f"/history?access_token={API_TOKEN}", "1.1", 401)
         assert API_TOKEN not in stream.getvalue() and "access_token=***" in stream.getvalue()
 
+    @pytest.mark.parametrize("path", ["/healthz", f"/history?access_token={API_TOKEN}"])
+    def test_uvicorns_own_access_formatter_still_has_its_arguments(
+        self, masked: None, path: str
+    ) -> None:
+        from uvicorn.logging import AccessFormatter
+
+        record = logging.getLogger("uvicorn.access").makeRecord(
+            "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5", "GET", path, "1.1", 200), None)
+        line = AccessFormatter("%(request_line)s %(status_code)s", use_colors=False).format(
+            record)
+        assert line == f"GET {path.replace(API_TOKEN, '***')} HTTP/1.1 200 OK"
+
+    def test_a_secret_inside_an_object_argument_is_masked_in_the_message(
+        self, masked: None
+    ) -> None:
+        logger, stream = handler_on("sdb.test.object")
+        logger.warning("connecting to %s", ValueError(f"token {API_TOKEN}"))
+        assert stream.getvalue() == "connecting to token ***\n"
+
     def test_a_traceback_is_masked_too(self, masked: None) -> None:
         logger, stream = handler_on("sdb.test.traceback")
         try:
