@@ -3,6 +3,8 @@ workers at 1 s LLM latency and 10 files per issue, the scaling efficiency
 (throughput(N) / (N x throughput(1)), target >= 0.8 up to the LLM concurrency limit), and what
 one issue costs each shared part (CPU of its flow-run process, of the Prefect server and of
 PostgreSQL; Bitbucket requests; LLM slot time), from which each part's daily capacity follows.
+Each round also runs one worker without its warm engine (`--no-preload`: a new interpreter
+per run), beside the same rounds with it.
 
 Run from the repository root: `python bench/bench_workers.py` (or `make bench`). It starts its
 own PostgreSQL, a Prefect server (on PostgreSQL when a build with pg_trgm is installed, else
@@ -88,9 +90,10 @@ def postmaster_pid(data_dir: Path) -> int:
 @dataclass(frozen=True)
 class Round:
     workers: int
+    preload: bool  # the workers' warm engine (False: a new interpreter for every run)
     issues: int
     seconds: float
-    run_cpu: float  # the workers and the flow-run processes they started
+    run_cpu: float  # the workers, their warm engines and the flow-run processes they started
     prefect_cpu: float
     postgres_cpu: float
 
@@ -111,11 +114,14 @@ class Bench:
         return {part: tree_cpu_seconds(pid) if pid else 0.0 for part, pid in self.meters.items()}
 
     @contextmanager
-    def workers(self, count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    def workers(self, count: int,
+                preload: bool = True) -> Iterator[list[subprocess.Popen[bytes]]]:
         """`count` workers of one slot, polling before this yields."""
         names = [f"bench-{uuid.uuid4().hex[:6]}" for _ in range(count)]
+        flag = "--preload" if preload else "--no-preload"
         started = [subprocess.Popen(
-            [str(BIN / "sdb-agent"), "worker", "--name", name, "--limit", "1"], env=self.env,
+            [str(BIN / "sdb-agent"), "worker", "--name", name, "--limit", "1", flag],
+            env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             for name in names]
         try:
@@ -136,18 +142,19 @@ class Bench:
             return {w.name for w in client.read_workers_for_work_pool("sdb-agent")
                     if w.status and w.status.value == "ONLINE"}
 
-    def run_round(self, workers: int) -> Round:
+    def run_round(self, workers: int, preload: bool = True) -> Round:
         issues = workers * ISSUES_PER_WORKER
-        with self.workers(workers) as processes:
+        with self.workers(workers, preload) as processes:
             before = self.cpu()
-            run_before = sum(cpu_seconds(p.pid) for p in processes)
+            run_before = sum(tree_cpu_seconds(p.pid) for p in processes)
             started = time.perf_counter()
             self.wait_for(self.start_runs(issues))
             seconds = time.perf_counter() - started
             time.sleep(1)  # the workers reap the last run processes (their CPU joins theirs)
-            run_cpu = sum(cpu_seconds(p.pid) for p in processes) - run_before
+            run_cpu = sum(tree_cpu_seconds(p.pid) for p in processes) - run_before
             after = self.cpu()
-        return Round(workers, issues, seconds, run_cpu, after["prefect"] - before["prefect"],
+        return Round(workers, preload, issues, seconds, run_cpu,
+                     after["prefect"] - before["prefect"],
                      after["postgres"] - before["postgres"] + after["prefect-postgres"]
                      - before["prefect-postgres"])
 
@@ -247,6 +254,8 @@ def report(rounds: list[Round]) -> None:
     from tasks.runtime import current_runtime
 
     settings = current_runtime().settings  # the defaults: this process has no overrides
+    cold = [r for r in rounds if not r.preload]
+    rounds = [r for r in rounds if r.preload]
     by_count = {n: [r for r in rounds if r.workers == n] for n in WORKER_COUNTS}
     rate = {n: statistics.median(r.per_minute for r in rs) for n, rs in by_count.items()}
     print(f"LLM latency 1 s, {FILES} files, {ISSUES_PER_WORKER} issues per worker, median of "
@@ -257,6 +266,12 @@ def report(rounds: list[Round]) -> None:
         stops = stops or (n if efficiency < 0.8 else None)
         print(f"  {n} worker(s): {rate[n]:5.1f} issues/min, scaling efficiency "
               f"{efficiency:.2f} (target >= 0.8)")
+    cold_rate = statistics.median(r.per_minute for r in cold)
+    cold_cpu = statistics.median(r.run_cpu / r.issues for r in cold)
+    warm_cpu = statistics.median(r.run_cpu / r.issues for r in by_count[1])
+    print(f"  1 worker without preload: {cold_rate:5.1f} issues/min; its runs' CPU "
+          f"{cold_cpu:.1f} s an issue against {warm_cpu:.1f} s forked from the warm engine "
+          f"({cold_cpu / warm_cpu:.2f}x), same rounds")
     last = [r for r in rounds if r.workers == WORKER_COUNTS[-1]]
     cores = statistics.median((r.run_cpu + r.prefect_cpu + r.postgres_cpu) / r.seconds
                               for r in last)
@@ -294,10 +309,10 @@ def main() -> None:
             bench.wait_for(bench.start_runs(1))  # warm-up: the first run's imports
         rounds = []
         for _ in range(ROUNDS):
-            for count in WORKER_COUNTS:
-                done = bench.run_round(count)
-                print(f"  round: {count} worker(s), {done.issues} issues in {done.seconds:.1f} s",
-                      flush=True)
+            for count, preload in ((1, False), *((n, True) for n in WORKER_COUNTS)):
+                done = bench.run_round(count, preload)
+                print(f"  round: {count} worker(s){'' if preload else ' without preload'}, "
+                      f"{done.issues} issues in {done.seconds:.1f} s", flush=True)
                 rounds.append(done)
         report(rounds)
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from cli.output import one_line_errors
 from deployments.warm_engine.protocol import SOCKET_ENV
 
 POOL = "sdb-agent"  # prefect.yaml's process pool
+WARM_ENGINE_START_SECONDS = 120  # its imports take seconds; far longer means it is stuck
 
 
 @one_line_errors
@@ -51,16 +53,26 @@ def worker(
     env = {**os.environ,
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     env.pop(SOCKET_ENV, None)
-    if preload:
-        env[SOCKET_ENV] = str(_start_warm_engine())
+    warm = _start_warm_engine() if preload else None
+    if warm is not None:
+        env[SOCKET_ENV] = str(warm)
     sys.stdout.flush()
     os.execve(command[0], command, env)
 
 
-def _start_warm_engine() -> Path:
+def _start_warm_engine() -> Path | None:
     """The warm engine, a child of this process that stays one of the worker it becomes. The
-    worker does not wait for it: until it listens, runs start the engine the plain way."""
+    worker polls once it listens, so that its first runs are forked too; if it fails, runs
+    start the engine the plain way (its error is on stderr)."""
     socket = Path(tempfile.mkdtemp(prefix="sdb-warm-engine-")) / "engine.sock"
-    subprocess.Popen([sys.executable, "-m", "deployments.warm_engine.server", str(socket)],
-                     stdin=subprocess.DEVNULL)
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "deployments.warm_engine.server", str(socket)],
+        stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + WARM_ENGINE_START_SECONDS
+    while not socket.exists():
+        if engine.poll() is not None or time.monotonic() > deadline:
+            sys.stderr.write("warning: the warm engine did not start; each run starts a new "
+                             "interpreter\n")
+            return None
+        time.sleep(0.1)
     return socket

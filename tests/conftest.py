@@ -37,6 +37,12 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="sdb-test-prefect-
 PREFECT_SERVER = pytest.StashKey[PrefectTestServer]()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, so that a worker starts each of them at once and the others
+    fill the time beside it, rather than a long one starting last and running alone."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start this process's Prefect server now if any collected test will need it."""
     if any("prefect_api" in getattr(item, "fixturenames", ()) for item in session.items):

@@ -77,7 +77,8 @@ class WarmEngine:
         try:
             request, streams = receive_request(conn)
         except (ProtocolError, OSError) as exc:
-            print(f"warm engine: dropped a client: {exc}", file=sys.stderr, flush=True)
+            sys.stderr.write(f"warm engine: dropped a client: {exc}\n")
+            sys.stderr.flush()
             conn.close()
             return None
         sys.stdout.flush()

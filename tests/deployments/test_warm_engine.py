@@ -52,13 +52,13 @@ def socket_path(driver: subprocess.Popen[bytes], tmp_path: Path) -> Path:
     return tmp_path / "engine.sock"
 
 
-def client(socket: Path | None, *argv: str, **popen: object) -> subprocess.Popen[str]:
+def client(socket: Path | None, *argv: str, cwd: Path = ROOT) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != SOCKET_ENV}
     env |= {SOCKET_ENV: str(socket)} if socket else {}
     return subprocess.Popen([sys.executable, "-m", "deployments.warm_engine.client", *argv],
                             env={**env, "PROBE": "from the client", "PYTHONPATH": str(ROOT)},
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
+                            stderr=subprocess.PIPE, text=True, cwd=cwd)
 
 
 def test_the_run_has_the_clients_arguments_environment_directory_and_streams(
@@ -119,19 +119,3 @@ def test_without_a_server_the_client_is_the_plain_engine(where: str, tmp_path: P
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1
     assert "Invalid flow run id" in err
-
-
-def test_the_real_server_preloads_the_flows_without_starting_a_thread(tmp_path: Path) -> None:
-    path = tmp_path / "sockets" / "engine.sock"
-    path.parent.mkdir()
-    server = subprocess.Popen([sys.executable, "-m", "deployments.warm_engine.server",
-                               str(path)], stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until("the server to listen", lambda: path.exists() or server.poll() is not None,
-                   seconds=120)
-        assert path.exists(), server.communicate()[1]
-    finally:
-        server.terminate()
-        _, err = server.communicate(timeout=60)
-    assert (server.returncode, err) == (0, "")
-    assert not path.parent.exists()  # it removes its socket and the directory made for it

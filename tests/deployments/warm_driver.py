@@ -18,19 +18,21 @@ from deployments.warm_engine.server import WarmEngine
 def run(request: Request) -> None:
     action, *args = request.argv
     if action == "echo":
-        print(json.dumps({"argv": args, "probe": os.environ.get("PROBE"), "cwd": os.getcwd(),
-                          "stdin": sys.stdin.read()}))
+        sys.stdout.write(json.dumps({"argv": args, "probe": os.environ.get("PROBE"),
+                                     "cwd": os.getcwd(), "stdin": sys.stdin.read()}) + "\n")
         sys.stderr.write("to stderr\n")
         raise SystemExit(int(args[0]))
     if action == "die":
         os.kill(os.getpid(), signal.SIGKILL)
     if action == "wait":
         def terminated(_signum: int, _frame: FrameType | None) -> None:
-            print("terminated", flush=True)
+            sys.stdout.write("terminated\n")
+            sys.stdout.flush()
             raise SystemExit(3)
 
         signal.signal(signal.SIGTERM, terminated)
-        print(f"ready {os.getpid()}", flush=True)
+        sys.stdout.write(f"ready {os.getpid()}\n")
+        sys.stdout.flush()
         time.sleep(120)
     raise SystemExit(f"unknown action {action}")
 
