@@ -11,7 +11,7 @@ An issue that no route takes is refused, never sent to a guessed repository.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -21,8 +21,14 @@ from base.errors import ConfigError
 from base.settings import Settings
 from base.targets import load_targets, validation_problems, yaml_problem
 
-_PROJECT_KEY = r"^[A-Z][A-Z0-9_]*$"
+PROJECT_KEY_PATTERN = r"^[A-Z][A-Z0-9_]*$"
+REPOSITORY_PATTERN = "^[^\\x00]+$"  # `workspace/repository` or a local path: no NUL
 _SLUG = r"^[A-Za-z0-9._-]+$"
+
+# How a filter by route names its project and repository (the read API, the cost report)
+ProjectKey = Annotated[str, Field(pattern=PROJECT_KEY_PATTERN, max_length=50)]
+RepositoryName = Annotated[str, Field(min_length=1, max_length=300,
+                                      pattern=REPOSITORY_PATTERN)]
 
 
 class BitbucketRepository(BaseModel):
@@ -48,7 +54,7 @@ class Route(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    project: str = Field(pattern=_PROJECT_KEY, max_length=50)
+    project: ProjectKey
     component: str | None = Field(default=None, min_length=1)
     label: str | None = Field(default=None, min_length=1)
     bitbucket: BitbucketRepository | None = None

@@ -66,6 +66,26 @@ def cleanup_retention() -> None:
     _run(flow)
 
 
+def _route_part(kind: str) -> Callable[[str | None], str | None]:
+    """A typer callback that checks --project or --repository as the read API does."""
+
+    def check(value: str) -> str:
+        from pydantic import TypeAdapter, ValidationError
+
+        from base.projects import ProjectKey, RepositoryName
+
+        try:
+            TypeAdapter(ProjectKey if kind == "project" else RepositoryName).validate_python(
+                value)
+        except ValidationError:
+            what = ("a Jira project key such as MAT" if kind == "project"
+                    else "workspace/repository or a local path, at most 300 characters")
+            raise typer.BadParameter(f"{value[:60]!r} is not {what}") from None
+        return value
+
+    return lambda value: None if value is None else check(value)
+
+
 @maintenance_app.command("daily-cost-report")
 @one_line_errors
 def daily_cost_report(
@@ -74,6 +94,12 @@ def daily_cost_report(
     ] = None,
     today: Annotated[bool, typer.Option(
         "--today", help="Report today so far instead of yesterday.")] = False,
+    project: Annotated[str | None, typer.Option(
+        callback=_route_part("project"),
+        help="Only the runs of this Jira project (its key, e.g. MAT).")] = None,
+    repository: Annotated[str | None, typer.Option(
+        callback=_route_part("repository"),
+        help="Only the runs that went to this repository (workspace/repository).")] = None,
 ) -> None:
     """Build (and email, if SMTP is configured) a day's LLM cost report, yesterday's by default."""
     from zoneinfo import ZoneInfo
@@ -87,7 +113,7 @@ def daily_cost_report(
         raise ConfigError("give --day or --today, not both")
     chosen = clock.today(ZoneInfo(current_runtime().settings.report_timezone)) if today else (
         day.date() if day else None)
-    _run(flow, day=chosen)
+    _run(flow, day=chosen, project=project, repository=repository)
 
 
 @maintenance_app.command("reap-stale-runs")

@@ -40,6 +40,9 @@ class RouteFilter:
         return {"project_key": self.project_key, "repository": self.repository}
 
 
+ANY_ROUTE = RouteFilter()
+
+
 def _runs_by(key: str, where: str = "true") -> TextClause:
     return text(f"""
 SELECT {key} AS day,

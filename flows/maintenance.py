@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 
 from base import clock, redaction
+from base.projects import ProjectKey, RepositoryName
 from base.settings import Settings
 from db.backup import dump_name
 from db.maintenance_runs import recorded_run
+from db.stats_figures import RouteFilter
 from tasks.maintenance import backup, cost_report
 from tasks.maintenance.common import current_flow_run_id, engine, publish_artifacts
 from tasks.maintenance.partitions import ensure_partitions_task
@@ -116,20 +118,24 @@ def cleanup_retention(now: datetime | None = None) -> dict[str, Any]:
 
 
 @flow(name="daily-cost-report")
-def daily_cost_report(today: date | None = None, day: date | None = None) -> dict[str, Any]:
+def daily_cost_report(today: date | None = None, day: date | None = None,
+                      project: ProjectKey | None = None,
+                      repository: RepositoryName | None = None) -> dict[str, Any]:
     """A day's LLM cost (report time zone) as artifacts, and by email when configured: the
-    given `day` (today's means so far), else the day before `today` (default: yesterday)."""
+    given `day` (today's means so far), else the day before `today` (default: yesterday);
+    of one Jira project's or one repository's runs only when given."""
     settings = _started()
     tz = ZoneInfo(settings.report_timezone)
     day = day or (today or clock.today(tz)) - timedelta(days=1)
+    route = RouteFilter(project, repository)
     with recorded_run(engine(), flow_name="daily-cost-report",
                       flow_run_id=current_flow_run_id()) as figures:
-        calls, runs = cost_report.load_task(day=day, tz=tz)
+        calls, runs = cost_report.load_task(day=day, tz=tz, route=route)
         report = cost_report.build_task(calls, runs, day=day, tz=tz,
-                                        budget=settings.cost_budget_daily_usd)
+                                        budget=settings.cost_budget_daily_usd, route=route)
         cost_report.artifacts_task(report)
         figures.update(day=day.isoformat(), timezone=str(tz), alerts=report.alerts,
-                       **report.totals)
+                       project=project, repository=repository, **report.totals)
         figures["emailed"] = cost_report.email_task(report, settings=settings)
     return figures
 

@@ -12,9 +12,9 @@ from reports.cost_chart import cost_chart_png
 from reports.cost_render import title, to_html, to_text
 from reports.cost_report import CostReport
 
-CSV_COLUMNS = ["id", "created_at", "issue_key", "call_type", "model", "prompt_tokens",
-               "completion_tokens", "total_tokens", "cached_tokens", "estimated_cost",
-               "cache_hit", "success"]
+CSV_COLUMNS = ["id", "created_at", "issue_key", "project_key", "repository", "call_type",
+               "model", "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
+               "estimated_cost", "cache_hit", "success"]
 
 
 def calls_csv(report: CostReport) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from html import escape
+from numbers import Real
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -13,7 +14,8 @@ from reports.cost_report import BASES, CostReport
 
 COLUMNS = {"cost_usd": "cost", "calls": "calls", "tokens": "tokens",
            "cache_hit_rate": "cache hits", "unpriced_calls": "unpriced",
-           "files_changed": "files", "pr_url": "PR", "flow_run_url": "Prefect run"}
+           "files_changed": "files", "pr_url": "PR", "flow_run_url": "Prefect run",
+           "project_key": "project"}
 LINKS = {"pr_url": "PR", "flow_run_url": "run"}  # column: the label its links show
 URL_SAFE = ":/?#@!$&'*+,;=%~[]"  # kept as is in a Markdown link; ( ) | space etc. are quoted
 
@@ -43,7 +45,7 @@ def _cell(column: str, value: object) -> Cell:
         return f"${float(value):,.4f}"  # type: ignore[arg-type]
     if column == "cache_hit_rate":
         return f"{float(value):.0%}"  # type: ignore[arg-type]
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, Real) and not isinstance(value, bool):  # numpy's numbers too
         return f"{value:,}"
     return str(value)
 
@@ -101,11 +103,15 @@ def sections(report: CostReport) -> list[Section]:
             Section("Failed runs", report.failed_runs, "no failed runs"),
             Section("By model", report.by_model, "no calls"),
             Section("By call type", report.by_call_type, "no calls"),
+            Section("By project and repository", report.by_route, "no calls"),
             Section("Top issues by cost", report.top_issues, "no calls")]
 
 
 def title(report: CostReport) -> str:
-    return f"LLM cost report for {report.day} ({report.timezone})"
+    narrowed = "".join(f", {name} {value}" for name, value in (
+        ("project", report.route.project_key), ("repository", report.route.repository))
+        if value)
+    return f"LLM cost report for {report.day} ({report.timezone}){narrowed}"
 
 
 def _plain(cell: Cell) -> str:

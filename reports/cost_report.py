@@ -4,6 +4,8 @@
 that is not a cache hit belongs to an unpriced model: it is counted as "unpriced", never
 added as $0. Cache hits with no cost did cost nothing. Each issue run finished on the day
 is listed with the cost of all its calls in the window and its links (PR, Prefect run).
+Figures are broken down by route (Jira project and repository, PROJECTS_FILE); a report
+narrowed to one route compares nothing with the daily budget, which holds across routes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from base.prefect_ui import flow_run_url
+from db.stats_figures import ANY_ROUTE, RouteFilter
 
 CHART_DAYS = 14
 AVERAGE_DAYS = 7
@@ -23,6 +26,7 @@ SUMMARY_CHARS = 120
 REASON_CHARS = 200
 COMPARED = ("cost_usd", "calls")  # figures set against each base: `<base>_<figure>` in totals
 BASES = {"prev": "previous day", "avg7": "7-day average"}
+ROUTE_COLUMNS = ["project_key", "repository"]
 
 
 def local_window(*, first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -38,11 +42,13 @@ class CostReport:
     calls: pd.DataFrame
     by_model: pd.DataFrame
     by_call_type: pd.DataFrame
+    by_route: pd.DataFrame
     top_issues: pd.DataFrame
     issue_runs: pd.DataFrame
     failed_runs: pd.DataFrame
     daily_by_model: pd.DataFrame
     totals: dict[str, float | int | None]
+    route: RouteFilter = ANY_ROUTE
     alerts: list[str] = field(default_factory=list)
 
 
@@ -59,10 +65,11 @@ def _priced(calls: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def summarize(calls: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Cost, calls, tokens, cache-hit rate and unpriced calls per value of `by`."""
+def summarize(calls: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Cost, calls, tokens, cache-hit rate and unpriced calls per value of `by`; a missing
+    value (a run recorded before routing) is a group of its own."""
     frame = _priced(calls).assign(cache_hit=calls["cache_hit"].astype(bool))
-    grouped = frame.groupby(by, sort=False).agg(
+    grouped = frame.groupby(by, sort=False, dropna=False).agg(
         cost_usd=("estimated_cost", lambda s: s.sum(min_count=1)),
         calls=("id", "count"),
         tokens=("total_tokens", lambda s: int(s.fillna(0).sum())),
@@ -158,9 +165,10 @@ def _changes(totals: dict[str, float | int | None]) -> dict[str, float | None]:
 
 def build_report(
     window_calls: pd.DataFrame, runs: pd.DataFrame, *, day: date, tz: ZoneInfo,
-    budget_usd: float | None,
+    budget_usd: float | None, route: RouteFilter = ANY_ROUTE,
 ) -> CostReport:
-    """Figures for `day` from calls of the 14 days ending on it and runs finished on it."""
+    """Figures for `day` from calls of the 14 days ending on it and runs finished on it (both
+    already narrowed to `route`)."""
     local_day = window_calls["created_at"].dt.tz_convert(tz).dt.date
     calls = window_calls[local_day == day].reset_index(drop=True)
     previous = window_calls[(local_day >= day - timedelta(days=AVERAGE_DAYS)) & (local_day < day)]
@@ -190,11 +198,12 @@ def build_report(
     report = CostReport(
         day=day, timezone=str(tz), calls=calls,
         by_model=summarize(calls, "model"), by_call_type=summarize(calls, "call_type"),
+        by_route=summarize(calls, ROUTE_COLUMNS),
         top_issues=top_issues(calls), issue_runs=issue_runs(runs, window_calls),
         failed_runs=failed_runs(runs), daily_by_model=daily_cost_by_model(window_calls, tz, day),
-        totals=totals,
+        totals=totals, route=route,
     )
-    if budget_usd is not None and cost > budget_usd:
+    if budget_usd is not None and cost > budget_usd and route == ANY_ROUTE:
         report.alerts.append(
             f"ALERT: LLM cost ${cost:,.4f} on {day} is over the daily budget ${budget_usd:,.4f}"
         )

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 from sqlalchemy import Engine
 
+from base.projects import PROJECT_KEY_PATTERN, REPOSITORY_PATTERN
 from base.settings import Settings
 from deployments.http.handoff_loop import HandoffLoop
 from tasks.runtime import current_runtime
@@ -67,8 +68,8 @@ ReadAuth = Depends(require_api_token)
 # The filters by route (PROJECTS_FILE) of /history, /stats and /stats/daily: typed, so a bad
 # value is a 422 and never reaches the database
 ProjectParam = Annotated[str | None, Query(
-    min_length=1, max_length=50, pattern="^[A-Z][A-Z0-9_]*$",
+    min_length=1, max_length=50, pattern=PROJECT_KEY_PATTERN,
     description="only runs of this Jira project (its key, e.g. MAT)")]
 RepositoryParam = Annotated[str | None, Query(
-    min_length=1, max_length=300, pattern="^[^\\x00]+$",
+    min_length=1, max_length=300, pattern=REPOSITORY_PATTERN,
     description="only runs that went to this repository (workspace/repository, or a local path)")]

@@ -14,7 +14,7 @@ from db.models import FileModificationHistory, IssueProcessingHistory, LlmCallHi
 def add_issue(engine: Engine, key: str, *, at: datetime, status: str = "completed",
               summary: str | None = None, seconds: float | None = None, files: int = 0,
               pr_url: str | None = None, flow_run_id: UUID | None = None,
-              error: str | None = None) -> int:
+              error: str | None = None, repository: str | None = None) -> int:
     with engine.begin() as conn:
         return int(conn.execute(insert(IssueProcessingHistory).values(
             issue_key=key, issue_summary=summary or f"summary of {key}", status=status,
@@ -22,7 +22,7 @@ def add_issue(engine: Engine, key: str, *, at: datetime, status: str = "complete
             completed_at=at if status in ("completed", "failed") else None,
             processing_duration_seconds=None if seconds is None else Decimal(str(seconds)),
             modified_files_count=files, pr_url=pr_url, flow_run_id=flow_run_id,
-            error_message=error,
+            error_message=error, repository=repository,
         ).returning(IssueProcessingHistory.id)).scalar_one())
 
 

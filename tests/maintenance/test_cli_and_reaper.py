@@ -53,6 +53,18 @@ class TestTheMaintenanceCommands:
                                    "2026-02-28"])
         assert both.exit_code == 1 and "--day or --today" in both.stderr
 
+    def test_the_cost_report_takes_a_project_and_a_repository(
+        self, maintenance_env: Path, pinned_clock: datetime
+    ) -> None:
+        narrowed = runner.invoke(app, ["maintenance", "daily-cost-report", "--project", "MAT",
+                                       "--repository", "acme/sdb"])
+        assert narrowed.exit_code == 0, narrowed.output
+        figures = json.loads(narrowed.stdout)
+        assert (figures["project"], figures["repository"]) == ("MAT", "acme/sdb")
+        bad = runner.invoke(app, ["maintenance", "daily-cost-report", "--project", "mat x"])
+        assert bad.exit_code == 2
+        assert "'mat x' is not a Jira project key such as MAT" in bad.stderr
+
     def test_a_product_error_is_one_line_and_exit_1(
         self, maintenance_env: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

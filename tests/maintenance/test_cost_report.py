@@ -25,6 +25,7 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 from prefect.client.schemas.objects import Artifact
+from prefect.exceptions import ParameterTypeError
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 from sqlalchemy import Engine, select
 
@@ -35,7 +36,7 @@ from flows.maintenance import daily_cost_report
 from reports.cost_render import to_text
 from reports.cost_report import build_report, local_window
 from tests.conftest import ConfiguredRuntime
-from tests.maintenance.history import add_call, add_issue
+from tests.maintenance.history import add_call, add_issue, count
 from tests.smtp_inbox import Inbox, loopback_smtp
 
 TODAY = date(2026, 11, 20)  # report day: 2026-11-19 in Asia/Seoul = 11-18 15:00Z .. 11-19 15:00Z
@@ -375,3 +376,59 @@ class TestPrefectRunLinks:
     def test_no_link_when_neither_is_set(self) -> None:
         with temporary_settings(updates={PREFECT_UI_URL: "", PREFECT_API_URL: ""}):
             assert flow_run_url(RUN_A) is None
+
+
+def seed_routes(engine: Engine) -> None:
+    """One day of two routes (MAT to acme/sdb, ERP to acme/erp) and a run from before routing."""
+    mat = add_issue(engine, "MAT-21", at=IN_DAY, repository="acme/sdb")
+    erp = add_issue(engine, "ERP-5", at=IN_DAY, repository="acme/erp", status="failed",
+                    error="no edit applied")
+    old = add_issue(engine, "MAT-20", at=IN_DAY)  # recorded before routing: no repository
+    add_call(engine, mat, at=IN_DAY, cost="0.400000")
+    add_call(engine, mat, at=IN_DAY, cost="0.200000")
+    add_call(engine, erp, at=IN_DAY, cost="0.030000")
+    add_call(engine, old, at=IN_DAY, cost=None)
+
+
+class TestByRoute:
+    def test_the_whole_report_breaks_the_cost_down_by_project_and_repository(
+        self, inbox: Inbox, seoul: None, engine: Engine
+    ) -> None:
+        seed_routes(engine)
+        daily_cost_report(today=TODAY)
+        text = body(emailed(inbox), "plain")
+        assert [line.split() for line in text_section(text, "By project and repository")] == [
+            ["project", "repository", "cost", "calls", "tokens", "unpriced", "cache", "hits"],
+            ["MAT", "acme/sdb", "$0.6000", "2", "2,000", "0", "0%"],
+            ["ERP", "acme/erp", "$0.0300", "1", "1,000", "0", "0%"],
+            ["MAT", "—", "unpriced", "1", "1,000", "1", "0%"],
+        ]
+        assert "ALERT" in text  # $0.63 over the $0.50 budget, which holds across routes
+
+    def test_a_project_narrows_every_figure_and_the_title(
+        self, inbox: Inbox, seoul: None, engine: Engine
+    ) -> None:
+        seed_routes(engine)
+        figures = daily_cost_report(today=TODAY, project="MAT")
+        assert (figures["calls"], figures["cost_usd"], figures["runs_finished"]) == (3, 0.6, 2)
+        assert figures["project"] == "MAT" and figures["alerts"] == [
+            "1 call(s) used unpriced models: their cost is unknown, not $0"]
+        message = emailed(inbox)
+        assert message["Subject"] == "LLM cost report for 2026-11-19 (Asia/Seoul), project MAT"
+        markdown = str(artifacts(flow_run_id(engine))["daily-cost-report"].data)
+        assert "ERP-5" not in markdown and "MAT-21" in markdown
+
+    def test_a_repository_narrows_to_the_runs_that_went_there(
+        self, maintenance_env: Path, seoul: None, engine: Engine
+    ) -> None:
+        seed_routes(engine)
+        figures = daily_cost_report(today=TODAY, repository="acme/erp")
+        assert (figures["calls"], figures["cost_usd"], figures["runs_finished"]) == (1, 0.03, 1)
+        assert figures["success_rate"] == 0.0 and figures["repository"] == "acme/erp"
+
+    def test_a_malformed_project_is_refused_before_the_run(
+        self, maintenance_env: Path, engine: Engine
+    ) -> None:
+        with pytest.raises(ParameterTypeError, match="project"):
+            daily_cost_report(today=TODAY, project="mat; drop table")
+        assert count(engine, MaintenanceRun) == 0
