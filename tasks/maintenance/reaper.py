@@ -19,7 +19,7 @@ def reap_task(*, older_than: timedelta) -> ReapResult:
     if replayed:
         get_run_logger().warning("wrote %d spooled history row(s)", replayed)
     result = reap_stale_runs(engine(), older_than=older_than)
-    result.settled_deliveries.extend(settle_unrecorded_deliveries(engine()))
+    result.settled_deliveries.extend(settle_unrecorded_deliveries(engine(), silent_for=older_than))
     get_run_logger().info("examined %d active run(s), reaped %d; %d accepted delivery(ies) "
                           "without history settled", result.examined, len(result.reaped),
                           len(result.settled_deliveries))

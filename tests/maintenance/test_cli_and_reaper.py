@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import State
-from prefect.states import Cancelled, Completed, Crashed, Failed, Running
+from prefect.client.schemas.objects import State, StateType
+from prefect.states import Cancelled, Completed, Crashed, Failed, Pending, Running, Scheduled
 from sqlalchemy import Engine, insert, select
 from typer.testing import CliRunner
 
@@ -143,6 +143,31 @@ class TestAnAcceptedDeliveryAlwaysEndsInAHistoryRow:
         assert "CANCELLED" in rows["ORPH-2"].error_message
         again = runner.invoke(app, ["maintenance", "reap-stale-runs"])
         assert json.loads(again.stdout)["settled_deliveries"] == []
+
+    def test_a_run_whose_process_died_before_claiming_is_crashed_and_gets_a_row(
+        self, maintenance_env: Path, engine: Engine
+    ) -> None:
+        """(A fresh RUNNING run is left alone: LIVE-1 above.) Prefect stamps a state with
+        its own time, so the reaper looks from 61 minutes on (STALE_RUN_MINUTES: 60)."""
+        running, pending = _flow_run(Running()), _flow_run(Pending())
+        waiting = _flow_run(Scheduled())  # no worker yet: not a death
+        for key, run in [("DEAD-1", running), ("DEAD-2", pending), ("WAIT-1", waiting)]:
+            _accepted(engine, key, run)
+
+        with clock.frozen_at(clock.now() + timedelta(minutes=61)):
+            result = runner.invoke(app, ["maintenance", "reap-stale-runs"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as conn:
+            rows = {r.issue_key: r for r in conn.execute(select(IssueProcessingHistory))}
+        assert set(rows) == {"DEAD-1", "DEAD-2"}
+        assert rows["DEAD-1"].error_message == (
+            "the Prefect flow run ended CRASHED before it started the issue: sdb-agent found "
+            "the run RUNNING for over 60 minutes without a claim: its process is gone")
+        with get_client(sync_client=True) as client:
+            states = {run: client.read_flow_run(run).state_type
+                      for run in (running, pending, waiting)}
+        assert states == {running: StateType.CRASHED, pending: StateType.CRASHED,
+                          waiting: StateType.SCHEDULED}
 
     def test_a_delivery_that_waited_long_in_the_outbox_counts_from_its_hand_off(
         self, maintenance_env: Path, engine: Engine
