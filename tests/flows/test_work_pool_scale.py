@@ -281,9 +281,6 @@ def parent_pid(pid: int | None) -> int | None:
         return None
 
 
-@pytest.mark.skipif(os.environ.get("SDB_SCALE_TEST") != "1", reason=(
-    "run by hand with SDB_SCALE_TEST=1: in make test it takes the 4-worker suite from about "
-    "470 s to 590 s on 2 cores, too close to the 10-minute budget"))
 @pytest.mark.longest
 @pytest.mark.timeout(600)
 def test_issues_of_three_repositories_on_three_workers_survive_a_killed_worker(
