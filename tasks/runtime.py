@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cachetools import LRUCache
 from sqlalchemy import Engine
 
 from base.settings import Settings, load_settings
@@ -18,7 +19,7 @@ from db.session import connect_engine, resolve_database_url
 from db.spool import Spool
 from tasks.routing import settings_of_run
 
-_REMEMBERED_ROUTES = 1000
+_REMEMBERED_ROUTES = 1000  # runs of this process whose route is kept, most recent first
 
 
 class Runtime:
@@ -30,7 +31,7 @@ class Runtime:
         self._engine = engine
         self._owns_engine = engine is None
         self._lock = threading.Lock()
-        self._routed: dict[int, Settings] = {}
+        self._routed: LRUCache[int, Settings] = LRUCache(maxsize=_REMEMBERED_ROUTES)
 
     @property
     def engine(self) -> Engine:
@@ -53,8 +54,6 @@ class Runtime:
     def remember_route(self, history_id: int, settings: Settings) -> None:
         """The flow's chosen route, so the run's tasks in this process need not look it up."""
         with self._lock:
-            if len(self._routed) >= _REMEMBERED_ROUTES:
-                self._routed.pop(next(iter(self._routed)))
             self._routed[history_id] = settings
 
     @property
