@@ -129,6 +129,25 @@ def serve_command() -> None:
     serve_forever(current_runtime().settings)
 
 
+@app.command("check-routes")
+@one_line_errors
+def check_routes_command() -> None:
+    """Check that every PROJECTS_FILE route's repository answers with the configured token
+    (one cheap call each, as serve does at start-up); exit 1 if any does not."""
+    from tasks.route_check import route_report
+    from tasks.runtime import current_runtime
+
+    settings = current_runtime().settings
+    if settings.projects_file is None:
+        typer.echo("PROJECTS_FILE is unset: every issue goes to the one configured repository")
+        return
+    report = route_report(settings)
+    for ok, line in report:
+        typer.echo(line, err=not ok)
+    if not all(ok for ok, _ in report):
+        raise typer.Exit(1)
+
+
 @app.command("process")
 @one_line_errors
 def process(

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from base.errors import ConfigError
+from cli.app import app
 from standins.bitbucket import BitbucketEmulator
 from tasks.route_check import check_routes, route_report
 from tests.flows.agent import Agent, sample_files
@@ -44,3 +46,20 @@ def test_reachable_routes_give_their_lines(agent: Agent, tmp_path: Path) -> None
         "MAT -> acme/materials: reachable, base branch main"]
     agent.configure(PROJECTS_FILE=None)
     assert check_routes(agent.runtime.settings) == []
+
+
+def test_the_check_routes_command_prints_each_route_and_fails_on_an_unreachable_one(
+    agent: Agent, tmp_path: Path
+) -> None:
+    write_projects(agent, tmp_path, ("MAT", "materials", agent.bitbucket.base_url),
+                   ("HR", "missing", agent.bitbucket.base_url))
+    result = CliRunner().invoke(app, ["check-routes"])
+    assert result.exit_code == 1
+    assert result.stdout == "MAT -> acme/materials: reachable, base branch main\n"
+    assert result.stderr.startswith("HR -> acme/missing: NOT reachable: ")
+    assert len(result.stderr.splitlines()) == 1
+    write_projects(agent, tmp_path, ("MAT", "materials", agent.bitbucket.base_url))
+    assert CliRunner().invoke(app, ["check-routes"]).exit_code == 0
+    agent.configure(PROJECTS_FILE=None)
+    unset = CliRunner().invoke(app, ["check-routes"])
+    assert unset.exit_code == 0 and unset.stdout.startswith("PROJECTS_FILE is unset")
