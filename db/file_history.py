@@ -21,8 +21,10 @@ def record_file(engine: Engine, *, history_id: int, task_run_id: uuid.UUID | Non
                 modified_encoding: str | None = None, eol_style: str | None = None,
                 original_content: str | None = None, modified_content: str | None = None,
                 summary: str | None = None, error_message: str | None = None) -> None:
+    # values as parameters, not `.values(...)`: the statement stays the same, so SQLAlchemy
+    # takes it from its cache instead of building a cache key over every value each time
     with engine.begin() as conn:
-        conn.execute(insert(FileModificationHistory).values(
+        conn.execute(insert(FileModificationHistory), dict(
             history_id=history_id, task_run_id=task_run_id, file_path=path, action=action,
             outcome=outcome, diff_text=diff_text, diff_count=diff_count, hunk_count=hunk_count,
             original_encoding=original_encoding, modified_encoding=modified_encoding,

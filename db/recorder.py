@@ -40,7 +40,7 @@ class HistoryRecorder:
     def _insert(self, table: Table, values: dict[str, Any], what: str) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(table).values(**values))
+                conn.execute(insert(table), values)  # one cached statement per table
         except Exception as exc:  # also pool TimeoutError
             orig = exc.orig if isinstance(exc, DBAPIError) else None
             reason = type(orig or exc).__name__
