@@ -11,10 +11,9 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from db.stats_figures import ANY_ROUTE, RouteFilter
+from db.stats_figures import ANY_ROUTE, RouteFilter, route_match
 
-_ROUTE = ("(CAST(:project_key AS text) IS NULL OR i.project_key = :project_key) AND "
-          "(CAST(:repository AS text) IS NULL OR i.repository = :repository)")
+_ROUTE = route_match("i")  # the calls' issue run, joined as i
 
 CALLS = text("""
 SELECT l.id, l.created_at, l.history_id, i.issue_key, i.issue_summary, i.project_key,

@@ -21,10 +21,17 @@ _HOUR = "date_trunc('hour', created_at, 'UTC')"
 _RANGE = "created_at >= :since AND created_at < :until"
 
 
-# the route filter (/stats?project=&repository=): a run's own columns, or its run's for a
-# child row; a NULL parameter matches every run
-ROUTE_MATCH = ("(CAST(:project_key AS text) IS NULL OR project_key = :project_key) AND "
-          "(CAST(:repository AS text) IS NULL OR repository = :repository)")
+def route_match(alias: str = "") -> str:
+    """The route filter (/stats?project=&repository=, the cost report) on a run's columns
+    (those of `alias` when the query names the run's table so); a NULL parameter matches
+    every run."""
+    column = f"{alias}." if alias else ""
+    return (f"(CAST(:project_key AS text) IS NULL OR {column}project_key = :project_key) AND "
+            f"(CAST(:repository AS text) IS NULL OR {column}repository = :repository)")
+
+
+# a run's own columns, or its run's for a child row
+ROUTE_MATCH = route_match()
 _CHILD_ROUTE = f"history_id IN (SELECT id FROM issue_processing_history WHERE {ROUTE_MATCH})"
 
 
