@@ -12,10 +12,10 @@ otherwise it is `RateLimited`, which the Prefect tasks retry minutes later
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from base.errors import TransientError
+from base.jitter import jitter
 
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 
@@ -37,7 +37,7 @@ class RetryPolicy:
         if seconds is not None:
             return min(seconds, self.max_retry_after)
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return jitter(ceiling / 2, ceiling)
 
     def rate_limit_wait(self, retry_after: str | None) -> float | None:
         """Seconds to wait before retrying a 429 here, or None: leave it to a later retry."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from typing import Any
 
@@ -27,6 +26,7 @@ from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
+from base.jitter import jitter
 from base.prefect_overrides import overridden
 
 DEPLOYMENT = "process-issue/process-issue"
@@ -86,7 +86,7 @@ class FlowRunHandoff:
                     raise HandoffUnavailable(
                         f"Prefect API unavailable ({type(exc).__name__})") from None
                 logger.info("hand-off to Prefect failed (%s); trying again", type(exc).__name__)
-                await asyncio.sleep(pause * random.uniform(0.5, 1.0))
+                await asyncio.sleep(pause * jitter(0.5, 1.0))
                 pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
 
     async def prepare(self, timeout_seconds: float = PREPARE_SECONDS) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -29,6 +28,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from base.jitter import jitter
 from db import webhook_outbox as outbox
 from deployments.http.handoff import FlowRunHandoff, HandoffUnavailable
 
@@ -47,7 +47,7 @@ def retry_delay(attempts: int) -> timedelta:
     """After the `attempts`-th failure: about 1 s, 2 s, 4 s ... at most 30 s, jittered so
     that replicas do not retry in step."""
     seconds = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** min(attempts - 1, 16))
-    return timedelta(seconds=seconds * random.uniform(0.5, 1.0))
+    return timedelta(seconds=seconds * jitter(0.5, 1.0))
 
 
 def failure_text(exc: BaseException) -> str:
