@@ -134,6 +134,7 @@ def serve_command() -> None:
 def check_routes_command() -> None:
     """Check that every PROJECTS_FILE route's repository answers with the configured token
     (one cheap call each, as serve does at start-up); exit 1 if any does not."""
+    from base.redaction import redact
     from tasks.route_check import route_report
     from tasks.runtime import current_runtime
 
@@ -143,7 +144,7 @@ def check_routes_command() -> None:
         return
     report = route_report(settings)
     for ok, line in report:
-        typer.echo(line, err=not ok)
+        typer.echo(redact(line), err=not ok)  # a git host's error text is printed as is
     if not all(ok for ok, _ in report):
         raise typer.Exit(1)
 
